@@ -1,0 +1,1 @@
+"""The PoseTracker wire contract: query parameters, messages, error codes, plans and tokens."""

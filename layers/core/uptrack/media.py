@@ -1,0 +1,164 @@
+"""Media probing and decoding: what is this file, and its frames in display orientation.
+
+Phone videos often carry a rotation tag instead of rotated pixels; OpenCV's FFmpeg backend applies it
+(CAP_PROP_ORIENTATION_AUTO), so sizes are taken from a decoded frame, never from the container alone.
+Every failure is an `UptrackError` with the contract's code, so no traceback reaches a user.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from uptrack.contract.errors import ErrorCode, UptrackError
+
+Image = npt.NDArray[np.uint8]
+
+#: Frame rates outside this range are metadata errors; timestamps then come from the decoder.
+PLAUSIBLE_FPS = (1.0, 240.0)
+DEFAULT_FPS = 30.0
+
+_IMAGE_MAGIC: tuple[bytes, ...] = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"RIFF", b"GIF8", b"BM")
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What a client and the chunk planner need to know about a video."""
+
+    codec: str
+    fps: float
+    frame_count: int
+    duration_s: float
+    width: int
+    height: int
+    rotation: int
+
+
+@dataclass(frozen=True)
+class Frame:
+    index: int
+    timestamp_ms: float
+    image: Image
+
+
+def media_kind(path: Path) -> str:
+    """'image' or 'video' from the file's first bytes (names and extensions lie)."""
+    with path.open("rb") as handle:
+        head = handle.read(16)
+    if head.startswith(b"RIFF") and head[8:12] != b"WEBP":
+        return "video"  # RIFF/AVI
+    return "image" if head.startswith(_IMAGE_MAGIC) else "video"
+
+
+def _open(path: Path, threads: int) -> cv2.VideoCapture:
+    if not path.is_file():
+        raise UptrackError(ErrorCode.VIDEO_LOAD_ERROR, f"Video not found: {path.name}", {"path": str(path)})
+    if path.stat().st_size == 0:
+        raise UptrackError(ErrorCode.VIDEO_LOAD_ERROR, "The video file is empty.", {"path": str(path)})
+    capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, threads])
+    if not capture.isOpened():
+        capture.release()
+        raise UptrackError(ErrorCode.MEDIA_DECODE_ERROR, "The file could not be opened as a video.", {"path": str(path)})
+    return capture
+
+
+def _fourcc(capture: cv2.VideoCapture) -> str:
+    code = int(capture.get(cv2.CAP_PROP_FOURCC))
+    text = "".join(chr((code >> (8 * i)) & 0xFF) for i in range(4))
+    return text if text.isprintable() and text.strip("\x00") else "unknown"
+
+
+def _plausible_fps(value: float) -> bool:
+    return math.isfinite(value) and PLAUSIBLE_FPS[0] <= value <= PLAUSIBLE_FPS[1]
+
+
+def probe_video(path: Path, threads: int = 1) -> VideoInfo:
+    """Open the video and decode its first frame; raise a typed error when that is impossible."""
+    capture = _open(path, threads)
+    try:
+        ok, first = capture.read()
+        if not ok or first is None:
+            raise UptrackError(ErrorCode.MEDIA_DECODE_ERROR, "No video frame could be decoded.", {"path": str(path)})
+        fps = float(capture.get(cv2.CAP_PROP_FPS))
+        count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+        if not _plausible_fps(fps):
+            fps = DEFAULT_FPS
+        if count <= 0:
+            count = 1 + _count_remaining(capture)
+        height, width = first.shape[:2]
+        return VideoInfo(
+            codec=_fourcc(capture),
+            fps=fps,
+            frame_count=count,
+            duration_s=count / fps,
+            width=int(width),
+            height=int(height),
+            rotation=int(capture.get(cv2.CAP_PROP_ORIENTATION_META)) % 360,
+        )
+    finally:
+        capture.release()
+
+
+def _count_remaining(capture: cv2.VideoCapture) -> int:
+    count = 0
+    while capture.grab():
+        count += 1
+    return count
+
+
+def iter_frames(
+    path: Path,
+    start: int = 0,
+    stop: int | None = None,
+    stride: int = 1,
+    threads: int = 1,
+) -> Iterator[Frame]:
+    """Decode frames [start, stop) keeping every `stride`-th one, in display orientation.
+
+    Skipped frames are only grabbed (decoded, not converted), which is the cheap path for H.264.
+    Timestamps come from the container when it has plausible ones, else from the frame rate.
+    """
+    capture = _open(path, threads)
+    try:
+        fps = float(capture.get(cv2.CAP_PROP_FPS))
+        fps = fps if _plausible_fps(fps) else DEFAULT_FPS
+        if start > 0:
+            capture.set(cv2.CAP_PROP_POS_FRAMES, start)
+        index = start
+        while stop is None or index < stop:
+            if not capture.grab():
+                break
+            if (index - start) % stride == 0:
+                ok, image = capture.retrieve()
+                if ok and image is not None:
+                    yield Frame(index, _timestamp_ms(capture, index, fps), image)
+            index += 1
+    finally:
+        capture.release()
+
+
+def _timestamp_ms(capture: cv2.VideoCapture, index: int, fps: float) -> float:
+    position = float(capture.get(cv2.CAP_PROP_POS_MSEC))
+    nominal = 1000.0 * index / fps
+    # Some containers report 0 or garbage positions; trust them only when close to the nominal clock
+    # or when the stream is truly variable-rate (positions still increasing).
+    if math.isfinite(position) and position > 0 and abs(position - nominal) < 5000:
+        return position
+    return nominal
+
+
+def load_image(path: Path) -> Image:
+    """Decode a photo (JPEG/PNG/WebP/BMP), EXIF orientation applied, as BGR."""
+    if not path.is_file() or path.stat().st_size == 0:
+        raise UptrackError(ErrorCode.IMAGE_LOAD_ERROR, "The image file is missing or empty.", {"path": str(path)})
+    data = np.fromfile(str(path), dtype=np.uint8)
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    if image is None or image.size == 0:
+        raise UptrackError(ErrorCode.IMAGE_LOAD_ERROR, "The file could not be decoded as an image.", {"path": str(path)})
+    return image
