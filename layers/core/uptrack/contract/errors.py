@@ -22,6 +22,7 @@ class ErrorCode(StrEnum):
     MEDIA_TOO_LARGE = "media_too_large"
     UPLOAD_NOT_FOUND = "upload_not_found"
     ANALYSIS_FAILED = "analysis_failed"
+    FEATURE_NOT_SUPPORTED = "feature_not_supported"
 
 
 class UptrackError(Exception):

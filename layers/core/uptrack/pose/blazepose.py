@@ -46,7 +46,8 @@ def ssd_anchors() -> Floats:
 
 
 def _sigmoid(values: Floats) -> Floats:
-    result: Floats = 1.0 / (1.0 + np.exp(-np.clip(values, -100.0, 100.0)))
+    clipped = np.clip(values.astype(np.float64), -100.0, 100.0)
+    result: Floats = (1.0 / (1.0 + np.exp(-clipped))).astype(np.float32)
     return result
 
 

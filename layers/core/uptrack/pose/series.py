@@ -66,6 +66,21 @@ class PoseSeries:
             self.fps,
         )
 
+    def since_frame(self, first_frame: int) -> PoseSeries:
+        """The frames from `first_frame` on (drops a chunk's tracker warm-up)."""
+        keep = self.frame_index >= first_frame
+        return PoseSeries(
+            self.model,
+            self.names,
+            self.frame_index[keep],
+            self.timestamp_ms[keep],
+            self.keypoints[keep],
+            self.presence[keep],
+            self.width,
+            self.height,
+            self.fps,
+        )
+
     def to_bytes(self) -> bytes:
         buffer = io.BytesIO()
         np.savez_compressed(

@@ -1,0 +1,238 @@
+"""From a media file and a request to the contract's messages: the one path every entry point shares.
+
+The work splits the way the cloud runs it: `plan_chunks` (validation Lambda), `infer_chunk` (one inference
+Lambda per chunk, output a `PoseSeries`), `video_messages` (the aggregator: smoothing, exercise analysis,
+per-frame messages, summary). `analyze_path` chains them in one process for the CLI.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from uptrack.angles import angle_series
+from uptrack.contract.errors import ErrorCode, UptrackError
+from uptrack.contract.messages import (
+    AnglesMessage,
+    BaseMessage,
+    CounterMessage,
+    EnvironmentMessage,
+    ErrorMessage,
+    ExerciseSummaryMessage,
+    ImageOverlayMessage,
+    InitializationMessage,
+    Keypoint,
+    KeypointsBatchMessage,
+    KeypointsFrame,
+    KeypointsMessage,
+    ProgressMessage,
+)
+from uptrack.contract.params import AnalysisRequest
+from uptrack.media import VideoInfo, iter_frames, load_image, media_kind, probe_video
+from uptrack.pose.engine import DEFAULT_MODEL, EngineSettings, PoseEstimator, create_estimator, track_frames
+from uptrack.pose.series import PoseSeries
+from uptrack.render import draw_skeleton, encode_png
+from uptrack.smoothing import smooth_series
+
+#: Frames per inference chunk: ~2 s of 30 fps video keeps a Lambda's work near one second.
+DEFAULT_CHUNK_FRAMES = 60
+#: Frames decoded before a chunk's first frame so the tracker has locked on when results start.
+WARMUP_FRAMES = 3
+COMPLETED = "Analysis completed"
+
+
+@dataclass(frozen=True)
+class ChunkSpec:
+    """Frames [start, stop) of one video, analysed by one worker."""
+
+    index: int
+    start: int
+    stop: int
+
+
+def plan_chunks(frame_count: int, chunk_frames: int = DEFAULT_CHUNK_FRAMES) -> list[ChunkSpec]:
+    """Split a video into near-equal chunks of at most `chunk_frames` frames (the last is never tiny)."""
+    if frame_count <= 0:
+        return []
+    count = math.ceil(frame_count / max(1, chunk_frames))
+    bounds = [round(i * frame_count / count) for i in range(count + 1)]
+    return [ChunkSpec(i, bounds[i], bounds[i + 1]) for i in range(count)]
+
+
+def model_for(request: AnalysisRequest) -> str:
+    """MoveNet Lightning as PoseTracker by default; `blazepose=true` picks the `mediapipeModel` variant."""
+    return f"blazepose_{request.mediapipe_model}" if request.blazepose else DEFAULT_MODEL
+
+
+def infer_chunk(path: Path, chunk: ChunkSpec, estimator: PoseEstimator, info: VideoInfo) -> PoseSeries:
+    """Decode and track one chunk; chunks are independent, each warming its tracker up on a few earlier frames."""
+    first = max(0, chunk.start - WARMUP_FRAMES)
+    series = track_frames(estimator, iter_frames(path, first, chunk.stop), info.width, info.height, info.fps)
+    return series.since_frame(chunk.start)
+
+
+def is_final(message: BaseMessage) -> bool:
+    """The last message of an analysis: clients stop listening after it."""
+    if isinstance(message, ErrorMessage):
+        return True
+    return isinstance(message, InitializationMessage) and message.ready and message.message == COMPLETED
+
+
+def opening_messages(request: AnalysisRequest) -> list[BaseMessage]:
+    """What PoseTracker's page sends before results: loading state and the backend that runs."""
+    loading = "loading video" if request.source == "video" else "loading image"
+    return [
+        InitializationMessage(message=loading, ready=False, source=request.source),
+        EnvironmentMessage(pose_backend=request.pose_backend, webgl=False),
+    ]
+
+
+def _keypoints(names: tuple[str, ...], frame: np.ndarray) -> list[Keypoint] | None:
+    """Wire keypoints of one frame, or None when no pose was found in it."""
+    if not np.isfinite(frame[:, :2]).all():
+        return None
+    return [
+        Keypoint(
+            name=name,
+            x=round(float(x), 5),
+            y=round(float(y), 5),
+            z=round(float(z), 5) if np.isfinite(z) else None,
+            score=round(min(max(float(np.nan_to_num(score)), 0.0), 1.0), 4),
+        )
+        for name, (x, y, z, score) in zip(names, frame, strict=True)
+    ]
+
+
+def frame_messages(series: PoseSeries, request: AnalysisRequest, pose_only: bool) -> list[BaseMessage]:
+    """Per-frame `keypoints` and `angles` as asked (pose-only uploads always stream keypoints)."""
+    want_keypoints = request.keypoints or pose_only
+    angles = angle_series(series.coco, series.width, series.height) if request.angles else {}
+    messages: list[BaseMessage] = []
+    for i in range(len(series)):
+        stamp = int(series.timestamp_ms[i])
+        points = _keypoints(series.names, series.keypoints[i])
+        if points is None:
+            continue
+        if want_keypoints:
+            messages.append(KeypointsMessage.of(points, frame_id=int(series.frame_index[i]), timestamp_ms=stamp))
+        if angles:
+            values = {
+                angle_id: (round(float(degrees[i]), 1), round(float(score[i]), 3))
+                for angle_id, (degrees, score) in angles.items()
+                if np.isfinite(degrees[i])
+            }
+            messages.append(AnglesMessage.of(values, timestamp_ms=stamp))
+    return messages
+
+
+def keypoints_batch(series: PoseSeries) -> KeypointsBatchMessage:
+    frames = []
+    for i in range(len(series)):
+        points = _keypoints(series.names, series.keypoints[i])
+        if points is not None:
+            frames.append(
+                KeypointsFrame(
+                    timestamp_ms=int(series.timestamp_ms[i]),
+                    frame_id=int(series.frame_index[i]),
+                    keypoints=points,
+                    score=round(float(np.mean([p.score for p in points])), 4),
+                )
+            )
+    return KeypointsBatchMessage(data=frames)
+
+
+def video_messages(series: PoseSeries, request: AnalysisRequest) -> list[BaseMessage]:
+    """The aggregator's job: everything after inference, in the order a client should read it."""
+    from uptrack.exercises.catalogue import get_exercise
+    from uptrack.exercises.session import exercise_messages
+
+    smoothed = smooth_series(series)
+    pose_only = request.exercise is None and request.reference is None
+    timeline = frame_messages(smoothed, request, pose_only)
+    closing: list[BaseMessage] = []
+    if request.exercise is not None:
+        analysis = exercise_messages(smoothed, request, get_exercise(request.exercise))
+        timeline += [m for m in analysis if not _is_closing(m)]
+        closing += [m for m in analysis if _is_closing(m)]
+    timeline.sort(key=lambda m: m.timestamp_ms or 0)  # stable: per-frame messages stay before rep events
+    if request.keypoints:
+        closing.insert(1 if closing else 0, keypoints_batch(smoothed))
+    end_ms = int(series.timestamp_ms[-1]) if len(series) else 0
+    closing.append(InitializationMessage(message=COMPLETED, ready=True, source="video", timestamp_ms=end_ms))
+    return timeline + closing
+
+
+def _is_closing(message: BaseMessage) -> bool:
+    """Final counter and summary close the stream, after every per-frame message."""
+    return isinstance(message, ExerciseSummaryMessage) or (isinstance(message, CounterMessage) and bool(message.final))
+
+
+def image_messages(path: Path, request: AnalysisRequest, estimator: PoseEstimator) -> list[BaseMessage]:
+    """Photo mode: one pose, its angles, and the photo with the skeleton drawn (never counts reps)."""
+    image = load_image(path)
+    height, width = image.shape[:2]
+    keypoints, presence = estimator.estimate_image(image)
+    series = PoseSeries(
+        model=estimator.name,
+        names=estimator.names,
+        frame_index=np.zeros(1, dtype=np.int64),
+        timestamp_ms=np.zeros(1, dtype=np.float32),
+        keypoints=keypoints[np.newaxis],
+        presence=np.array([presence], dtype=np.float32),
+        width=width,
+        height=height,
+        fps=0.0,
+    )
+    messages: list[BaseMessage] = [
+        InitializationMessage(message="initializing pose model", ready=False, source="image"),
+        InitializationMessage(message="running", ready=True, source="image"),
+    ]
+    messages += frame_messages(series, request, pose_only=True)
+    overlay = draw_skeleton(image, series.coco[0]) if request.skeleton is not False else image
+    messages.append(ImageOverlayMessage.of(encode_png(overlay)))
+    messages.append(InitializationMessage(message=COMPLETED, ready=True, source="image"))
+    return messages
+
+
+def analyze_path(
+    path: Path,
+    request: AnalysisRequest,
+    settings: EngineSettings,
+    model: str | None = None,
+    chunk_frames: int = DEFAULT_CHUNK_FRAMES,
+) -> Iterator[BaseMessage]:
+    """Analyse a local file in this process; every expected failure becomes one final `error` message.
+
+    `model` forces a pose model; by default the request picks it (`blazepose`, `mediapipeModel`).
+    """
+    try:
+        yield from opening_messages(request)
+        chosen = model or model_for(request)
+        engine = EngineSettings(model=chosen, threads=settings.threads, models_dir=settings.models_dir)
+        estimator = create_estimator(engine)
+        if request.source == "image" or media_kind(path) == "image":
+            if request.source != "image":
+                raise UptrackError(
+                    ErrorCode.VIDEO_LOAD_ERROR, "The file is an image; upload it with source=image.", {}
+                )
+            yield from image_messages(path, request, estimator)
+            return
+        info = probe_video(path)
+        chunks = plan_chunks(info.frame_count, chunk_frames)
+        parts: list[PoseSeries] = []
+        done = 0
+        for chunk in chunks:
+            parts.append(infer_chunk(path, chunk, estimator, info))
+            done += chunk.stop - chunk.start
+            yield ProgressMessage(percent=round(100.0 * done / info.frame_count, 1), frames_done=done,
+                                  frames_total=info.frame_count)
+        series = PoseSeries.concat(parts)
+        if len(series) == 0:
+            raise UptrackError(ErrorCode.MEDIA_DECODE_ERROR, "No video frame could be decoded.", {})
+        yield from video_messages(series, request)
+    except UptrackError as error:
+        yield ErrorMessage.from_error(error)

@@ -1,0 +1,62 @@
+"""The pose engine on real photos and clips: accuracy against ground truth, and tracking behaviour."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import SAMPLE_VIDEO
+from uptrack.media import iter_frames, probe_video
+from uptrack.pose.blazepose import BlazePose
+from uptrack.pose.engine import EngineSettings, create_estimator, track_frames
+from uptrack_service.pose_accuracy import evaluate, single_person_truths
+
+
+@pytest.mark.parametrize(("model", "floor"), [("blazepose_full", 0.9), ("movenet_thunder", 0.9)])
+def test_pck_on_ground_truth_photos(media_dir: Path, model: str, floor: float) -> None:
+    scores = evaluate(model, single_person_truths(media_dir / "photos"))
+    assert len(scores) == 3
+    assert np.mean(list(scores.values())) >= floor
+
+
+@pytest.mark.parametrize("model", ["movenet_lightning", "blazepose_lite"])
+def test_every_model_finds_the_skier(media_dir: Path, model: str) -> None:
+    scores = evaluate(model, single_person_truths(media_dir / "photos"))
+    assert scores["coco_000000000785_skier_single_person.jpg"] >= 0.9
+
+
+def test_blazepose_runs_the_detector_only_when_tracking_is_lost() -> None:
+    estimator = create_estimator(EngineSettings(model="blazepose_lite"))
+    assert isinstance(estimator, BlazePose)
+    calls = 0
+    detect = estimator.detector.detect
+
+    def counting_detect(image: np.ndarray) -> object:
+        nonlocal calls
+        calls += 1
+        return detect(image)
+
+    estimator.detector.detect = counting_detect  # type: ignore[method-assign]
+    info = probe_video(SAMPLE_VIDEO)
+    series = track_frames(estimator, iter_frames(SAMPLE_VIDEO, stop=90), info.width, info.height, info.fps)
+    assert len(series) == 90
+    assert np.isfinite(series.keypoints[:, :, :2]).all()
+    assert calls <= 5
+
+
+def test_movenet_tracks_the_lifter_through_the_sample() -> None:
+    estimator = create_estimator(EngineSettings(model="movenet_lightning"))
+    info = probe_video(SAMPLE_VIDEO)
+    series = track_frames(estimator, iter_frames(SAMPLE_VIDEO, stride=3), info.width, info.height, info.fps)
+    coco = series.coco
+    hips_y = coco[:, 11:13, 1].mean(axis=1)
+    confident = coco[:, 11:13, 2].min(axis=1) > 0.3
+    assert confident.mean() > 0.8
+    # Two squats: the hips drop well below standing height twice (bottoms near 2.3 s and 5.4 s).
+    standing = np.percentile(hips_y[confident], 10)
+    times = series.timestamp_ms / 1000
+    for bottom in (2.3, 5.4):
+        near = (np.abs(times - bottom) < 0.5) & confident
+        assert hips_y[near].max() - standing > 0.05
