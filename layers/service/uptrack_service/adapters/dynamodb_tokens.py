@@ -1,0 +1,135 @@
+"""DynamoDB implementation of `TokenStore`: one item per token, keyed by `token_hash`.
+
+Usage lives in a map attribute (`usage: {"YYYY-MM": N}`) and is incremented by one conditional UpdateItem, so the
+quota check and the increment are a single atomic write even with many concurrent Lambdas. `list_tokens` scans:
+token tables are small (one row per API key) and listing is an admin action.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Final
+
+from botocore.exceptions import ClientError
+from uptrack.contract.errors import ErrorCode, UptrackError
+from uptrack.contract.plans import Plan
+from uptrack.contract.tokens import QUOTA_MESSAGE, TokenRecord
+
+KEY: Final = "token_hash"
+_CONDITION_FAILED: Final = "ConditionalCheckFailedException"
+
+
+def create_table(client: Any, table_name: str) -> None:
+    """Create the token table (on-demand billing) for the local stack and tests; the SAM template owns the cloud one."""
+    client.create_table(
+        TableName=table_name,
+        KeySchema=[{"AttributeName": KEY, "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": KEY, "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+def _to_item(record: TokenRecord) -> dict[str, Any]:
+    return {
+        KEY: {"S": record.token_hash},
+        "token_id": {"S": record.token_id},
+        "owner": {"S": record.owner},
+        "plan": {"S": record.plan.value},
+        "monthly_quota": {"N": str(record.monthly_quota)},
+        "usage": {"M": {month: {"N": str(count)} for month, count in record.usage.items()}},
+        "revoked": {"BOOL": record.revoked},
+        "created_at": {"S": record.created_at.isoformat()},
+    }
+
+
+def _from_item(item: dict[str, Any]) -> TokenRecord:
+    return TokenRecord(
+        token_hash=item[KEY]["S"],
+        token_id=item["token_id"]["S"],
+        owner=item["owner"]["S"],
+        plan=Plan(item["plan"]["S"]),
+        monthly_quota=int(item["monthly_quota"]["N"]),
+        usage={month: int(value["N"]) for month, value in item.get("usage", {"M": {}})["M"].items()},
+        revoked=item.get("revoked", {"BOOL": False})["BOOL"],
+        created_at=datetime.fromisoformat(item["created_at"]["S"]),
+    )
+
+
+def _condition_failed(exc: ClientError) -> bool:
+    return bool(exc.response.get("Error", {}).get("Code") == _CONDITION_FAILED)
+
+
+class DynamoDbTokenStore:
+    """`TokenStore` over a DynamoDB table; the boto3 client is injected so tests and regions stay the caller's."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def put(self, record: TokenRecord) -> None:
+        self._client.put_item(TableName=self._table, Item=_to_item(record))
+
+    def get(self, token_hash: str) -> TokenRecord | None:
+        response = self._client.get_item(TableName=self._table, Key={KEY: {"S": token_hash}}, ConsistentRead=True)
+        return _from_item(response["Item"]) if "Item" in response else None
+
+    def revoke(self, token_hash: str) -> bool:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={KEY: {"S": token_hash}},
+                UpdateExpression="SET revoked = :true",
+                ConditionExpression=f"attribute_exists({KEY})",
+                ExpressionAttributeValues={":true": {"BOOL": True}},
+            )
+        except ClientError as exc:
+            if _condition_failed(exc):
+                return False
+            raise
+        return True
+
+    def list_tokens(self, owner: str | None = None) -> list[TokenRecord]:
+        scan: dict[str, Any] = {"TableName": self._table}
+        if owner is not None:
+            scan |= {
+                "FilterExpression": "#owner = :owner",
+                "ExpressionAttributeNames": {"#owner": "owner"},
+                "ExpressionAttributeValues": {":owner": {"S": owner}},
+            }
+        records: list[TokenRecord] = []
+        for page in self._client.get_paginator("scan").paginate(**scan):
+            records.extend(_from_item(item) for item in page.get("Items", []))
+        return sorted(records, key=lambda r: r.created_at)
+
+    def increment_usage(self, token_hash: str, month: str, quota: int) -> int:
+        """One conditional UpdateItem: exists, not revoked, and this month's count below `quota`."""
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key={KEY: {"S": token_hash}},
+                UpdateExpression="SET #usage.#month = if_not_exists(#usage.#month, :zero) + :one",
+                ConditionExpression=(
+                    f"attribute_exists({KEY}) AND revoked = :false"
+                    " AND (attribute_not_exists(#usage.#month) OR #usage.#month < :quota)"
+                ),
+                ExpressionAttributeNames={"#usage": "usage", "#month": month},
+                ExpressionAttributeValues={
+                    ":zero": {"N": "0"},
+                    ":one": {"N": "1"},
+                    ":false": {"BOOL": False},
+                    ":quota": {"N": str(quota)},
+                },
+                ReturnValues="UPDATED_NEW",
+            )
+        except ClientError as exc:
+            if _condition_failed(exc):
+                raise self._refusal(token_hash, month, quota) from None
+            raise
+        return int(response["Attributes"]["usage"]["M"][month]["N"])
+
+    def _refusal(self, token_hash: str, month: str, quota: int) -> UptrackError:
+        """Tell apart why the conditional write failed: a missing/revoked token or a spent quota."""
+        record = self.get(token_hash)
+        if record is None or record.revoked:
+            return UptrackError(ErrorCode.INVALID_TOKEN, "Invalid or revoked token.")
+        return UptrackError(ErrorCode.QUOTA_EXCEEDED, QUOTA_MESSAGE, {"quota": quota, "month": month})
