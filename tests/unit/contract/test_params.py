@@ -379,6 +379,10 @@ def test_media_urls_must_be_http(url: str) -> None:
     assert error_of({"videoSrc": url}).details == {"param": "videoSrc"}
 
 
+def test_media_url_scheme_is_case_insensitive() -> None:
+    assert parse({"videoSrc": "HTTPS://cdn.example/V.mp4"}).video_src == "HTTPS://cdn.example/V.mp4"
+
+
 def test_overlong_media_url_is_rejected() -> None:
     assert error_of({"videoSrc": "https://x.example/" + "a" * 5000}).code is ErrorCode.INVALID_PARAMS
 

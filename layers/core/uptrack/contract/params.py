@@ -53,7 +53,7 @@ Token = Annotated[str, StringConstraints(pattern=_TOKEN_RE)]
 OpaqueId = Annotated[str, StringConstraints(pattern=_ID_RE)]
 ExerciseId = Annotated[str, StringConstraints(pattern=_EXERCISE_RE)]
 Slug = Annotated[str, StringConstraints(pattern=_SLUG_RE)]
-HttpUrl = Annotated[str, StringConstraints(max_length=MAX_URL_CHARS, pattern=r"^https?://[^\s]+$")]
+HttpUrl = Annotated[str, StringConstraints(max_length=MAX_URL_CHARS, pattern=r"(?i)^https?://[^\s]+$")]
 
 COMBINE_REFERENCE_MESSAGE: Final = "You cannot combine reference & exercise. Please check the documentation."
 
@@ -379,7 +379,7 @@ def parse_query(
     except ValidationError as exc:
         field = str(exc.errors()[0]["loc"][0])
         name = _BY_FIELD.get(field, field)
-        raise _invalid(name, f"{name} is out of range.") from None
+        raise _invalid(name, f"{name} is out of range or malformed.") from None
 
 
 def _check_exercise(
