@@ -6,12 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from tests.conftest import SAMPLE_VIDEO
 from uptrack.media import iter_frames, probe_video
 from uptrack.pose.blazepose import BlazePose
 from uptrack.pose.engine import EngineSettings, create_estimator, track_frames
 from uptrack_service.pose_accuracy import evaluate, single_person_truths
+
+from tests.conftest import SAMPLE_VIDEO
 
 
 @pytest.mark.parametrize(("model", "floor"), [("blazepose_full", 0.9), ("movenet_thunder", 0.9)])

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from uptrack.contract.errors import ErrorCode, UptrackError
 from uptrack.media import iter_frames, load_image, media_kind, probe_video
+
 from tests.conftest import SAMPLE_VIDEO
 
 

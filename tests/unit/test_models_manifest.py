@@ -6,7 +6,6 @@ import hashlib
 import json
 
 import pytest
-
 from uptrack.pose.runtime import REPO_MODELS_DIR, OnnxModel
 
 MANIFEST = json.loads((REPO_MODELS_DIR / "MANIFEST.json").read_text())

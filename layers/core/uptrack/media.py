@@ -49,8 +49,11 @@ class Frame:
 
 def media_kind(path: Path) -> str:
     """'image' or 'video' from the file's first bytes (names and extensions lie)."""
-    with path.open("rb") as handle:
-        head = handle.read(16)
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(16)
+    except OSError as missing:
+        raise UptrackError(ErrorCode.VIDEO_LOAD_ERROR, f"The file could not be read: {path.name}") from missing
     if head.startswith(b"RIFF") and head[8:12] != b"WEBP":
         return "video"  # RIFF/AVI
     return "image" if head.startswith(_IMAGE_MAGIC) else "video"
@@ -64,7 +67,9 @@ def _open(path: Path, threads: int) -> cv2.VideoCapture:
     capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, threads])
     if not capture.isOpened():
         capture.release()
-        raise UptrackError(ErrorCode.MEDIA_DECODE_ERROR, "The file could not be opened as a video.", {"path": str(path)})
+        raise UptrackError(
+            ErrorCode.MEDIA_DECODE_ERROR, "The file could not be opened as a video.", {"path": str(path)}
+        )
     return capture
 
 
@@ -137,7 +142,7 @@ def iter_frames(
             if (index - start) % stride == 0:
                 ok, image = capture.retrieve()
                 if ok and image is not None:
-                    yield Frame(index, _timestamp_ms(capture, index, fps), image)
+                    yield Frame(index, _timestamp_ms(capture, index, fps), np.asarray(image, dtype=np.uint8))
             index += 1
     finally:
         capture.release()
@@ -160,5 +165,7 @@ def load_image(path: Path) -> Image:
     data = np.fromfile(str(path), dtype=np.uint8)
     image = cv2.imdecode(data, cv2.IMREAD_COLOR)
     if image is None or image.size == 0:
-        raise UptrackError(ErrorCode.IMAGE_LOAD_ERROR, "The file could not be decoded as an image.", {"path": str(path)})
-    return image
+        raise UptrackError(
+            ErrorCode.IMAGE_LOAD_ERROR, "The file could not be decoded as an image.", {"path": str(path)}
+        )
+    return np.asarray(image, dtype=np.uint8)

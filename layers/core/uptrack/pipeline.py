@@ -8,7 +8,9 @@ per-frame messages, summary). `analyze_path` chains them in one process for the 
 from __future__ import annotations
 
 import math
+import multiprocessing
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -204,35 +206,73 @@ def analyze_path(
     settings: EngineSettings,
     model: str | None = None,
     chunk_frames: int = DEFAULT_CHUNK_FRAMES,
+    workers: int = 1,
 ) -> Iterator[BaseMessage]:
-    """Analyse a local file in this process; every expected failure becomes one final `error` message.
+    """Analyse a local file on this machine; every expected failure becomes one final `error` message.
 
-    `model` forces a pose model; by default the request picks it (`blazepose`, `mediapipeModel`).
+    `model` forces a pose model (by default the request picks it: `blazepose`, `mediapipeModel`); `workers`
+    processes analyse chunks in parallel, exactly the chunks the cloud would give its Lambdas.
     """
     try:
         yield from opening_messages(request)
-        chosen = model or model_for(request)
-        engine = EngineSettings(model=chosen, threads=settings.threads, models_dir=settings.models_dir)
-        estimator = create_estimator(engine)
+        engine = EngineSettings(
+            model=model or model_for(request), threads=settings.threads, models_dir=settings.models_dir
+        )
         if request.source == "image" or media_kind(path) == "image":
             if request.source != "image":
-                raise UptrackError(
-                    ErrorCode.VIDEO_LOAD_ERROR, "The file is an image; upload it with source=image.", {}
-                )
-            yield from image_messages(path, request, estimator)
+                raise UptrackError(ErrorCode.VIDEO_LOAD_ERROR, "The file is an image; upload it with source=image.")
+            yield from image_messages(path, request, create_estimator(engine))
             return
         info = probe_video(path)
-        chunks = plan_chunks(info.frame_count, chunk_frames)
-        parts: list[PoseSeries] = []
+        parts: list[ChunkResult] = []
         done = 0
-        for chunk in chunks:
-            parts.append(infer_chunk(path, chunk, estimator, info))
-            done += chunk.stop - chunk.start
-            yield ProgressMessage(percent=round(100.0 * done / info.frame_count, 1), frames_done=done,
-                                  frames_total=info.frame_count)
-        series = PoseSeries.concat(parts)
+        for part in track_chunks(path, plan_chunks(info.frame_count, chunk_frames), engine, info, workers):
+            parts.append(part)
+            done += part.source_frames
+            yield ProgressMessage(
+                percent=round(100.0 * min(done, info.frame_count) / info.frame_count, 1),
+                frames_done=done,
+                frames_total=info.frame_count,
+            )
+        series = PoseSeries.concat([part.series for part in parts])
         if len(series) == 0:
-            raise UptrackError(ErrorCode.MEDIA_DECODE_ERROR, "No video frame could be decoded.", {})
+            raise UptrackError(ErrorCode.MEDIA_DECODE_ERROR, "No video frame could be decoded.")
         yield from video_messages(series, request)
     except UptrackError as error:
         yield ErrorMessage.from_error(error)
+
+
+@dataclass(frozen=True)
+class ChunkResult:
+    series: PoseSeries
+    source_frames: int
+
+
+def track_chunks(
+    path: Path, chunks: list[ChunkSpec], engine: EngineSettings, info: VideoInfo, workers: int
+) -> Iterator[ChunkResult]:
+    """Chunk results as they complete: in this process, or in a pool of worker processes (one model each)."""
+    if workers <= 1 or len(chunks) <= 1:
+        estimator = create_estimator(engine)
+        for chunk in chunks:
+            yield ChunkResult(infer_chunk(path, chunk, estimator, info), chunk.stop - chunk.start)
+        return
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_load_worker, initargs=(engine,)) as pool:
+        futures = {pool.submit(_worker_chunk, path, chunk, info): chunk for chunk in chunks}
+        for future in as_completed(futures):
+            chunk = futures[future]
+            yield ChunkResult(future.result(), chunk.stop - chunk.start)
+
+
+_worker_estimator: PoseEstimator | None = None
+
+
+def _load_worker(engine: EngineSettings) -> None:
+    global _worker_estimator
+    _worker_estimator = create_estimator(engine)
+
+
+def _worker_chunk(path: Path, chunk: ChunkSpec, info: VideoInfo) -> PoseSeries:
+    assert _worker_estimator is not None, "worker started without its model"
+    return infer_chunk(path, chunk, _worker_estimator, info)

@@ -27,7 +27,7 @@ class OneEuroSettings:
     derivative_cutoff: float = 1.0
 
 
-def _alpha(cutoff: Floats | float, dt: float) -> Floats:
+def _alpha(cutoff: npt.ArrayLike, dt: float) -> Floats:
     tau = 1.0 / (2 * math.pi * np.asarray(cutoff, dtype=np.float64))
     result: Floats = (1.0 / (1.0 + tau / dt)).astype(np.float32)
     return result
@@ -46,13 +46,13 @@ def smooth_series(series: PoseSeries, settings: OneEuroSettings | None = None) -
     """Filter x and y of every keypoint; frames without a pose reset the filter."""
     settings = settings or OneEuroSettings()
     values = series.keypoints.copy()
-    previous: Floats | None = None
-    derivative: Floats | None = None
+    previous = np.full((*values.shape[1:2], 2), np.nan, dtype=np.float32)
+    derivative = np.zeros_like(previous)
     last_time = 0.0
     for i in range(len(series)):
         current = values[i, :, :2]
         time_s = float(series.timestamp_ms[i]) / 1000.0
-        if not np.isfinite(current).all() or previous is None or time_s <= last_time:
+        if not (np.isfinite(current).all() and np.isfinite(previous).all()) or time_s <= last_time:
             previous, derivative, last_time = current.copy(), np.zeros_like(current), time_s
             continue
         dt = time_s - last_time

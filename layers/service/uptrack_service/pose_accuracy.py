@@ -14,7 +14,6 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-
 from uptrack.media import load_image
 from uptrack.pose.engine import MODEL_NAMES, EngineSettings, create_estimator
 from uptrack.pose.keypoints import BLAZEPOSE_TO_COCO, COCO_INDEX
@@ -74,7 +73,9 @@ def _mpii_truths(photos: Path) -> list[GroundTruth]:
     for annotation in data["annotations"]:
         joints_px = np.asarray(annotation["joints"], dtype=np.float64)
         visible = annotation["joints_vis"]
-        joints = {name: (float(joints_px[i, 0]), float(joints_px[i, 1])) for i, name in MPII_TO_COCO.items() if visible[i]}
+        joints = {
+            name: (float(joints_px[i, 0]), float(joints_px[i, 1])) for i, name in MPII_TO_COCO.items() if visible[i]
+        }
         torso = float(np.linalg.norm(joints_px[13] - joints_px[2]))
         truths.append(GroundTruth(photos / renamed.get(annotation["image"], annotation["image"]), joints, torso))
     return truths

@@ -100,7 +100,7 @@ class BlazePoseDetector:
         offsets = raw[candidates] / DETECTOR_SIZE
         centres = anchors[candidates]
         boxes = np.concatenate([offsets[:, :2] + centres, offsets[:, 2:4]], axis=1)  # cx, cy, w, h
-        points = offsets[:, 4:12].reshape(-1, 4, 2) + centres[:, np.newaxis, :]
+        points = (offsets[:, 4:12].reshape(-1, 4, 2) + centres[:, np.newaxis, :]).astype(np.float32)
         best = _weighted_nms_top(boxes, points, scores[candidates])
         hip, full_body = box.to_pixels(best[0:2])
         return alignment_roi((float(hip[0]), float(hip[1])), (float(full_body[0]), float(full_body[1])), ROI_ENLARGE)

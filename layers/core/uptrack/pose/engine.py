@@ -67,9 +67,7 @@ def create_estimator(settings: EngineSettings) -> PoseEstimator:
     raise ValueError(f"unknown pose model {settings.model!r}; choose one of {', '.join(MODEL_NAMES)}")
 
 
-def track_frames(
-    estimator: PoseEstimator, frames: Iterable[Frame], width: int, height: int, fps: float
-) -> PoseSeries:
+def track_frames(estimator: PoseEstimator, frames: Iterable[Frame], width: int, height: int, fps: float) -> PoseSeries:
     """Run the tracker over consecutive frames (one chunk); tracking state starts fresh."""
     estimator.reset()
     indices: list[int] = []

@@ -41,7 +41,7 @@ class Roi:
         patch = cv2.warpAffine(
             image, matrix, (out_size, out_size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT
         )
-        return patch, matrix
+        return np.asarray(patch, dtype=np.uint8), matrix
 
 
 def invert_points(matrix: Matrix, points: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
@@ -52,9 +52,7 @@ def invert_points(matrix: Matrix, points: npt.NDArray[np.float32]) -> npt.NDArra
     return mapped
 
 
-def alignment_roi(
-    center: tuple[float, float], scale_point: tuple[float, float], enlarge: float = 1.25
-) -> Roi:
+def alignment_roi(center: tuple[float, float], scale_point: tuple[float, float], enlarge: float = 1.25) -> Roi:
     """MediaPipe's alignment-points rect: centre point, a point fixing size and rotation, target 90°."""
     dx, dy = scale_point[0] - center[0], scale_point[1] - center[1]
     rotation = math.pi / 2 - math.atan2(-dy, dx)

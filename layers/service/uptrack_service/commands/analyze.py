@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import os
 import sys
 from pathlib import Path
 from urllib.parse import parse_qsl
@@ -39,7 +40,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     parser.add_argument("--overlay", type=Path, metavar="OUT.png", help="image mode: write the overlay picture")
     parser.add_argument("--query", default="", help="a raw PoseTracker query string; flags above override it")
     parser.add_argument("--model", choices=MODEL_NAMES, help="force a pose model (default: as the request says)")
-    parser.add_argument("--threads", type=int, default=1, help="onnxruntime threads (default 1)")
+    parser.add_argument("--threads", type=int, default=1, help="onnxruntime threads per worker (default 1)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="parallel chunk workers")
     parser.set_defaults(func=run)
 
 
@@ -49,8 +51,12 @@ def build_request(args: argparse.Namespace) -> AnalysisRequest:
     params.setdefault("source", args.source or _detected_source(args.path))
     if args.source:
         params["source"] = args.source
-    named = {"exercise": args.exercise, "reference": args.reference, "minGrade": args.min_grade,
-             "difficulty": args.difficulty}
+    named = {
+        "exercise": args.exercise,
+        "reference": args.reference,
+        "minGrade": args.min_grade,
+        "difficulty": args.difficulty,
+    }
     params.update({key: value for key, value in named.items() if value is not None})
     params.update({flag: "true" for flag in FLAGS if getattr(args, flag)})
     if args.export:
@@ -61,7 +67,7 @@ def build_request(args: argparse.Namespace) -> AnalysisRequest:
 def _detected_source(path: Path) -> str:
     try:
         return media_kind(path)
-    except OSError:
+    except UptrackError:
         return "video"  # the analysis reports the unreadable file with the right code
 
 
@@ -76,7 +82,9 @@ def run(args: argparse.Namespace) -> int:
     except UptrackError as error:
         return _emit(ErrorMessage.from_error(error), progress, args)
     status = 0
-    for message in analyze_path(args.path, request, EngineSettings(threads=args.threads), model=args.model):
+    for message in analyze_path(
+        args.path, request, EngineSettings(threads=args.threads), model=args.model, workers=args.workers
+    ):
         status = max(status, _emit(message, progress, args))
     progress.close()
     return status
