@@ -1,0 +1,471 @@
+"""The exercise catalogue as data: what each exercise follows, how deep a rep must go, and how it is graded.
+
+One generic engine (counting, grading, holds) reads these entries; adding an exercise means adding an entry,
+never a code branch. Values are anatomical (degrees, body-segment lengths; see `signals`), not fitted to a clip.
+
+A repetition exercise moves one or more `Component` signals from `rest` to the difficulty's `target`; progress
+through a rep is 0 at rest and 1 at the target, and a rep counts once it reaches 1 and comes back (contract §4.2:
+harder difficulties need a fuller range of motion). `ideal` is the value that earns a full depth score.
+A duration exercise counts seconds while every `Bound` holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Final, Literal
+
+from uptrack.contract.params import Difficulty
+
+Kind = Literal["repetition", "duration"]
+View = Literal["front", "side"]
+Posture = Literal["upright", "horizontal", "any"]
+Reduce = Literal["min", "max", "mean", "range"]
+
+
+@dataclass(frozen=True)
+class Levels:
+    """A threshold per difficulty."""
+
+    easy: float
+    medium: float
+    hard: float
+
+    def at(self, difficulty: Difficulty) -> float:
+        value: float = getattr(self, difficulty)
+        return value
+
+
+@dataclass(frozen=True)
+class Component:
+    """A signal that moves during a rep: progress 0 at `rest`, 1 at `target` for the chosen difficulty."""
+
+    signal: str
+    rest: float
+    target: Levels
+    ideal: float
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """A form measure over one rep: `signal` reduced by `reduce` over the rep, scored 100 at `good`, 0 at `bad`."""
+
+    name: str
+    signal: str
+    reduce: Reduce
+    good: float
+    bad: float
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class Tempo:
+    """Rep duration in seconds: outside `counted` a cycle is not a rep; inside `ideal` it earns a full tempo score."""
+
+    counted: tuple[float, float]
+    ideal: tuple[float, float]
+
+
+@dataclass(frozen=True)
+class Cue:
+    """A recommendation rule: when `criterion` scores below `below` on a rep, `text` is sent."""
+
+    criterion: str
+    below: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A posture condition of a hold: `signal` within [`low`, `high`] at the difficulty (None: unbounded)."""
+
+    signal: str
+    low: Levels | None = None
+    high: Levels | None = None
+
+
+@dataclass(frozen=True)
+class ExerciseDefinition:
+    """One catalogue entry (contract §4): everything the engine needs to count, grade and coach an exercise."""
+
+    id: str
+    name: str
+    kind: Kind
+    required_keypoints: tuple[str, ...]
+    views: frozenset[View]
+    posture: Posture
+    phases: tuple[str, ...]
+    components: tuple[Component, ...] = ()
+    tempo: Tempo = Tempo(counted=(0.5, 12.0), ideal=(1.2, 5.0))
+    criteria: tuple[Criterion, ...] = ()
+    weights: Mapping[str, float] = field(default_factory=lambda: {"depth": 0.5, "tempo": 0.15})
+    cues: tuple[Cue, ...] = ()
+    bounds: tuple[Bound, ...] = ()
+
+    @property
+    def is_duration(self) -> bool:
+        return self.kind == "duration"
+
+    def signal_names(self) -> frozenset[str]:
+        """Every signal this entry reads (components, criteria, hold bounds)."""
+        names = {c.signal for c in self.components} | {c.signal for c in self.criteria}
+        return frozenset(names | {b.signal for b in self.bounds} | {"torso_incline", "shoulder_width"})
+
+
+def _lv(easy: float, medium: float, hard: float) -> Levels:
+    return Levels(easy, medium, hard)
+
+
+_BOTH: Final[frozenset[View]] = frozenset({"front", "side"})
+_LEGS: Final = ("left_hip||right_hip", "left_knee||right_knee", "left_ankle||right_ankle")
+_ARMS: Final = ("left_shoulder||right_shoulder", "left_elbow||right_elbow", "left_wrist||right_wrist")
+_FULL: Final = (*_ARMS, *_LEGS)
+_REP_PHASES: Final = ("start", "lowering", "bottom", "rising")
+_RAISE_PHASES: Final = ("start", "raising", "top", "lowering")
+
+_KNEE_DEPTH = Component("knee_angle", rest=170, target=_lv(125, 110, 95), ideal=90)
+_HIP_DEPTH = Component("hip_height", rest=0.95, target=_lv(0.78, 0.7, 0.6), ideal=0.55)
+_CURL = (
+    Component("elbow_angle", rest=155, target=_lv(85, 70, 55), ideal=45),
+    Component("wrist_over_elbow", rest=-0.9, target=_lv(0.1, 0.35, 0.55), ideal=0.7),
+)
+_KNEE_SYMMETRY = Criterion("symmetry", "knee_asymmetry", "mean", good=8, bad=30, weight=0.15)
+_ELBOW_SYMMETRY = Criterion("symmetry", "elbow_asymmetry", "mean", good=10, bad=35, weight=0.15)
+_ARM_SYMMETRY = Criterion("symmetry", "shoulder_asymmetry", "mean", good=10, bad=35, weight=0.2)
+_STRICT_ELBOWS = Criterion("stability", "shoulder_angle", "max", good=20, bad=50, weight=0.35)
+_UPRIGHT_TRUNK = Criterion("stability", "torso_incline", "max", good=15, bad=45, weight=0.2)
+_JACK = (
+    Component("shoulder_angle", rest=25, target=_lv(100, 120, 140), ideal=150, weight=1.0),
+    Component("ankle_spread", rest=0.3, target=_lv(0.6, 0.8, 1.0), ideal=1.1, weight=0.5),
+)
+_JACK_CUES = (
+    Cue("depth", 85, "Raise your arms higher, up over your head."),
+    Cue("tempo", 60, "Keep a steady rhythm."),
+)
+
+EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
+    ExerciseDefinition(
+        "squat",
+        "Squat",
+        "repetition",
+        required_keypoints=_LEGS,
+        views=_BOTH,
+        posture="upright",
+        phases=_REP_PHASES,
+        components=(_KNEE_DEPTH, _HIP_DEPTH),
+        tempo=Tempo(counted=(0.7, 12.0), ideal=(1.4, 5.0)),
+        criteria=(Criterion("stability", "torso_incline", "max", good=45, bad=75, weight=0.2), _KNEE_SYMMETRY),
+        cues=(
+            Cue("depth", 85, "Go lower: bend your knees until your thighs are parallel to the floor."),
+            Cue("stability", 70, "Keep your chest up and your back straight."),
+            Cue("tempo", 70, "Slow down and control the movement."),
+        ),
+    ),
+    ExerciseDefinition(
+        "push_up",
+        "Push-up",
+        "repetition",
+        required_keypoints=(*_ARMS, "left_hip||right_hip"),
+        views=_BOTH,
+        posture="horizontal",
+        phases=_REP_PHASES,
+        components=(
+            Component("elbow_angle", rest=160, target=_lv(110, 95, 80), ideal=70),
+            Component("shoulder_over_wrist", rest=1.7, target=_lv(1.1, 0.9, 0.7), ideal=0.6),
+        ),
+        tempo=Tempo(counted=(0.6, 10.0), ideal=(1.2, 4.0)),
+        criteria=(Criterion("body_line", "body_line", "min", good=160, bad=130, weight=0.25), _ELBOW_SYMMETRY),
+        weights={"depth": 0.5, "tempo": 0.1},
+        cues=(
+            Cue("depth", 85, "Lower your chest closer to the floor."),
+            Cue("body_line", 70, "Keep your body in a straight line: don't let your hips sag or pike."),
+            Cue("tempo", 70, "Control the descent."),
+        ),
+    ),
+    ExerciseDefinition(
+        "lunge",
+        "Lunge",
+        "repetition",
+        required_keypoints=_LEGS,
+        views=_BOTH,
+        posture="upright",
+        phases=_REP_PHASES,
+        components=(Component("front_knee_angle", rest=170, target=_lv(125, 110, 100), ideal=90), _HIP_DEPTH),
+        tempo=Tempo(counted=(0.7, 12.0), ideal=(1.4, 5.0)),
+        criteria=(_UPRIGHT_TRUNK,),
+        cues=(
+            Cue("depth", 85, "Step further and lower your back knee toward the floor."),
+            Cue("stability", 70, "Keep your torso upright."),
+        ),
+    ),
+    ExerciseDefinition(
+        "side_lunge",
+        "Side lunge",
+        "repetition",
+        required_keypoints=_LEGS,
+        views=frozenset({"front"}),
+        posture="upright",
+        phases=_REP_PHASES,
+        components=(
+            Component("front_knee_angle", rest=170, target=_lv(130, 115, 105), ideal=95),
+            Component("ankle_spread", rest=0.6, target=_lv(1.2, 1.5, 1.8), ideal=2.0, weight=0.5),
+        ),
+        tempo=Tempo(counted=(0.7, 12.0), ideal=(1.4, 5.0)),
+        criteria=(Criterion("stability", "torso_incline", "max", good=30, bad=60, weight=0.2),),
+        cues=(
+            Cue("depth", 85, "Sit deeper into the bent leg and keep the other leg straight."),
+            Cue("stability", 70, "Keep your chest up."),
+        ),
+    ),
+    ExerciseDefinition(
+        "bicep_curl",
+        "Bicep curl",
+        "repetition",
+        required_keypoints=_ARMS,
+        views=_BOTH,
+        posture="upright",
+        phases=_RAISE_PHASES,
+        components=_CURL,
+        tempo=Tempo(counted=(0.6, 10.0), ideal=(1.5, 5.0)),
+        criteria=(_STRICT_ELBOWS, _ELBOW_SYMMETRY),
+        weights={"depth": 0.4, "tempo": 0.1},
+        cues=(
+            Cue("depth", 85, "Curl all the way up, then lower until your arms are straight."),
+            Cue("stability", 70, "Keep your elbows pinned to your sides; don't swing."),
+            Cue("tempo", 70, "Lower the weight slowly."),
+        ),
+    ),
+    ExerciseDefinition(
+        "hammer_curl",
+        "Hammer curl",
+        "repetition",
+        required_keypoints=_ARMS,
+        views=_BOTH,
+        posture="upright",
+        phases=_RAISE_PHASES,
+        components=_CURL,
+        tempo=Tempo(counted=(0.6, 10.0), ideal=(1.5, 5.0)),
+        criteria=(_STRICT_ELBOWS, _ELBOW_SYMMETRY),
+        weights={"depth": 0.4, "tempo": 0.1},
+        cues=(
+            Cue("depth", 85, "Lift the dumbbells up to your shoulders, palms facing each other."),
+            Cue("stability", 70, "Keep your elbows still at your sides."),
+        ),
+    ),
+    ExerciseDefinition(
+        "jumping_jack",
+        "Jumping jack",
+        "repetition",
+        required_keypoints=_FULL,
+        views=_BOTH,
+        posture="upright",
+        phases=("closed", "opening", "open", "closing"),
+        components=_JACK,
+        tempo=Tempo(counted=(0.35, 4.0), ideal=(0.5, 2.0)),
+        criteria=(_ARM_SYMMETRY,),
+        weights={"depth": 0.6, "tempo": 0.15},
+        cues=_JACK_CUES,
+    ),
+    ExerciseDefinition(
+        "low_impact_jack",
+        "Low-impact jack",
+        "repetition",
+        required_keypoints=_FULL,
+        views=frozenset({"front"}),
+        posture="upright",
+        phases=("closed", "stepping out", "open", "stepping in"),
+        components=(
+            Component("shoulder_angle", rest=25, target=_lv(90, 110, 130), ideal=145),
+            Component("ankle_spread", rest=0.3, target=_lv(0.5, 0.65, 0.8), ideal=0.9, weight=0.5),
+        ),
+        tempo=Tempo(counted=(0.4, 6.0), ideal=(0.7, 3.0)),
+        criteria=(_ARM_SYMMETRY,),
+        weights={"depth": 0.6, "tempo": 0.15},
+        cues=_JACK_CUES,
+    ),
+    ExerciseDefinition(
+        "shoulder_press",
+        "Shoulder press",
+        "repetition",
+        required_keypoints=_ARMS,
+        views=_BOTH,
+        posture="upright",
+        phases=("racked", "pressing", "lockout", "lowering"),
+        components=(
+            Component("elbow_angle", rest=85, target=_lv(140, 155, 165), ideal=170),
+            Component("wrist_over_shoulder", rest=0.5, target=_lv(1.3, 1.5, 1.7), ideal=1.8),
+        ),
+        tempo=Tempo(counted=(0.6, 10.0), ideal=(1.2, 4.0)),
+        criteria=(Criterion("stability", "torso_incline", "max", good=10, bad=30, weight=0.2), _ELBOW_SYMMETRY),
+        weights={"depth": 0.5, "tempo": 0.1},
+        cues=(
+            Cue("depth", 85, "Press all the way up until your arms are straight."),
+            Cue("stability", 70, "Brace your core; don't lean back."),
+            Cue("symmetry", 70, "Press both arms evenly."),
+        ),
+    ),
+    ExerciseDefinition(
+        "lateral_raise",
+        "Lateral raise",
+        "repetition",
+        required_keypoints=_ARMS,
+        views=frozenset({"front"}),
+        posture="upright",
+        phases=_RAISE_PHASES,
+        components=(
+            Component("shoulder_angle", rest=20, target=_lv(65, 75, 85), ideal=90),
+            Component("elbow_over_shoulder", rest=-0.95, target=_lv(-0.4, -0.25, -0.1), ideal=0.0, weight=0.5),
+        ),
+        tempo=Tempo(counted=(0.6, 10.0), ideal=(1.5, 5.0)),
+        criteria=(Criterion("control", "shoulder_angle", "max", good=100, bad=130, weight=0.2), _ARM_SYMMETRY),
+        cues=(
+            Cue("depth", 85, "Raise your arms to shoulder height."),
+            Cue("control", 70, "Stop at shoulder height; don't swing the weights up."),
+            Cue("symmetry", 70, "Raise both arms evenly."),
+        ),
+    ),
+    ExerciseDefinition(
+        "glute_bridge",
+        "Glute bridge",
+        "repetition",
+        required_keypoints=("left_shoulder||right_shoulder", *_LEGS[:2]),
+        views=frozenset({"side"}),
+        posture="horizontal",
+        phases=("down", "lifting", "top", "lowering"),
+        components=(Component("hip_angle", rest=130, target=_lv(150, 160, 168), ideal=175),),
+        tempo=Tempo(counted=(0.6, 12.0), ideal=(1.5, 6.0)),
+        cues=(
+            Cue("depth", 85, "Push your hips higher until your body forms a straight line from knees to shoulders."),
+        ),
+    ),
+    ExerciseDefinition(
+        "high_knees",
+        "High knees",
+        "repetition",
+        required_keypoints=_LEGS,
+        views=_BOTH,
+        posture="upright",
+        phases=("down", "lifting", "top", "lowering"),
+        components=(Component("knee_lift_difference", rest=0.0, target=_lv(0.5, 0.7, 0.9), ideal=1.0),),
+        tempo=Tempo(counted=(0.15, 3.0), ideal=(0.25, 1.2)),
+        weights={"depth": 0.6, "tempo": 0.2},
+        cues=(Cue("depth", 85, "Drive your knees up to hip height."),),
+    ),
+    ExerciseDefinition(
+        "sit_up",
+        "Sit-up",
+        "repetition",
+        required_keypoints=("left_shoulder||right_shoulder", *_LEGS[:2]),
+        views=frozenset({"side"}),
+        posture="horizontal",
+        phases=("lying", "curling up", "up", "lowering"),
+        components=(
+            Component("torso_incline", rest=75, target=_lv(50, 40, 30), ideal=20),
+            Component("hip_angle", rest=125, target=_lv(95, 85, 75), ideal=65),
+        ),
+        tempo=Tempo(counted=(0.8, 12.0), ideal=(1.5, 6.0)),
+        cues=(Cue("depth", 85, "Sit all the way up, chest toward your knees."),),
+    ),
+    ExerciseDefinition(
+        "pull_up",
+        "Pull-up",
+        "repetition",
+        required_keypoints=_ARMS,
+        views=_BOTH,
+        posture="upright",
+        phases=("hanging", "pulling", "top", "lowering"),
+        components=(
+            Component("elbow_angle", rest=160, target=_lv(110, 95, 80), ideal=70),
+            Component("shoulder_over_wrist", rest=-1.7, target=_lv(-1.1, -0.9, -0.7), ideal=-0.5),
+        ),
+        tempo=Tempo(counted=(0.8, 12.0), ideal=(1.5, 6.0)),
+        criteria=(Criterion("stability", "torso_incline", "max", good=15, bad=40, weight=0.2), _ELBOW_SYMMETRY),
+        weights={"depth": 0.5, "tempo": 0.1},
+        cues=(
+            Cue("depth", 85, "Pull until your chin clears the bar, then lower to straight arms."),
+            Cue("stability", 70, "Avoid kipping: keep your body still."),
+        ),
+    ),
+    ExerciseDefinition(
+        "plank",
+        "Plank",
+        "duration",
+        required_keypoints=("left_shoulder||right_shoulder", *_LEGS),
+        views=frozenset({"side"}),
+        posture="horizontal",
+        phases=("hold",),
+        bounds=(Bound("body_line", low=_lv(145, 155, 165)), Bound("torso_incline", low=_lv(55, 60, 65))),
+        criteria=(Criterion("body_line", "body_line", "mean", good=172, bad=145),),
+        cues=(Cue("body_line", 70, "Keep your hips in line with your shoulders and ankles."),),
+    ),
+    ExerciseDefinition(
+        "wall_sit",
+        "Wall sit",
+        "duration",
+        required_keypoints=_LEGS,
+        views=frozenset({"side"}),
+        posture="upright",
+        phases=("hold",),
+        bounds=(
+            Bound("knee_angle", low=_lv(60, 70, 75), high=_lv(130, 120, 105)),
+            Bound("torso_incline", high=_lv(40, 35, 30)),
+        ),
+        criteria=(Criterion("depth", "knee_angle", "mean", good=90, bad=130),),
+        cues=(Cue("depth", 70, "Slide lower until your thighs are parallel to the floor."),),
+    ),
+    ExerciseDefinition(
+        "balance_leg",
+        "Balance on one leg",
+        "duration",
+        required_keypoints=_LEGS,
+        views=_BOTH,
+        posture="upright",
+        phases=("hold",),
+        bounds=(Bound("foot_lift", low=_lv(0.25, 0.4, 0.6)), Bound("torso_incline", high=_lv(35, 25, 20))),
+        criteria=(Criterion("stability", "torso_incline", "mean", good=5, bad=30),),
+        cues=(Cue("stability", 70, "Stand tall and keep your hips level."),),
+    ),
+    ExerciseDefinition(
+        "balance_leg_left",
+        "Balance on the left leg",
+        "duration",
+        required_keypoints=_LEGS,
+        views=_BOTH,
+        posture="upright",
+        phases=("hold",),
+        bounds=(Bound("right_foot_lift", low=_lv(0.25, 0.4, 0.6)), Bound("torso_incline", high=_lv(35, 25, 20))),
+        criteria=(Criterion("stability", "torso_incline", "mean", good=5, bad=30),),
+        cues=(Cue("stability", 70, "Stand tall on your left leg and keep your hips level."),),
+    ),
+    ExerciseDefinition(
+        "balance_leg_right",
+        "Balance on the right leg",
+        "duration",
+        required_keypoints=_LEGS,
+        views=_BOTH,
+        posture="upright",
+        phases=("hold",),
+        bounds=(Bound("left_foot_lift", low=_lv(0.25, 0.4, 0.6)), Bound("torso_incline", high=_lv(35, 25, 20))),
+        criteria=(Criterion("stability", "torso_incline", "mean", good=5, bad=30),),
+        cues=(Cue("stability", 70, "Stand tall on your right leg and keep your hips level."),),
+    ),
+)
+"""Every exercise uptrack runs, in catalogue order."""
+
+_BY_ID: Final[Mapping[str, ExerciseDefinition]] = {e.id: e for e in EXERCISES}
+
+
+def exercise_ids() -> frozenset[str]:
+    """Catalogue ids (aliases are resolved by the contract parser before lookup)."""
+    return frozenset(_BY_ID)
+
+
+def duration_exercise_ids() -> frozenset[str]:
+    """Ids whose counter counts seconds held (contract §4.1 "static")."""
+    return frozenset(e.id for e in EXERCISES if e.is_duration)
+
+
+def get_exercise(exercise_id: str) -> ExerciseDefinition:
+    """The entry for a canonical id; KeyError when the catalogue has none."""
+    return _BY_ID[exercise_id]

@@ -1,0 +1,90 @@
+"""Rep segmentation: a hysteresis (Schmitt) state machine over a clip's rep progress signal.
+
+Progress is 0 in the start position and 1 at the difficulty's target depth. A candidate rep starts when progress
+leaves the start position (rises through `enter` after having been at rest, below `rest`), peaks, and ends when
+progress comes back below `rest`. The two thresholds make jitter around either one harmless; requiring a rest
+before every rep means a person walking in, setting up or holding a half-way position is never counted.
+
+A candidate only *counts* when it reached the target (peak ≥ 1), lasted a plausible time and started from the
+exercise's posture; the others are kept as attempts so they can be graded and coached ("go lower").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+Floats = npt.NDArray[np.float64]
+Bools = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Schmitt thresholds in progress units (0 start position, 1 target depth)."""
+
+    rest: float = 0.3
+    enter: float = 0.5
+    full: float = 1.0
+    end_return: float = 0.5
+    """A rep cut off by the end of the data (or a long gap) still counts once it came back this share of its peak."""
+
+
+DEFAULT_THRESHOLDS: Final = Thresholds()
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One excursion from the start position and back (frame indices, `end` inclusive)."""
+
+    start: int
+    peak: int
+    end: int
+    peak_progress: float
+    completed: bool
+    """False when the data ended (or broke off) before the person was back in the start position."""
+
+
+class _State(Enum):
+    WAITING = 0
+    AT_REST = 1
+    MOVING = 2
+
+
+def find_candidates(progress: Floats, ready: Bools, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> list[Candidate]:
+    """Segment `progress` (NaN = not seen: a break) into excursions from rest; `ready` gates where rest may begin."""
+    candidates: list[Candidate] = []
+    state = _State.WAITING
+    left_rest = start = peak = 0
+    last_valid = -1
+    for i, value in enumerate(progress):
+        if not np.isfinite(value):
+            if state is _State.MOVING:
+                candidates.append(_cut_off(progress, start, peak, last_valid, thresholds))
+            state = _State.WAITING
+            continue
+        last_valid = i
+        if state is not _State.MOVING:
+            if value <= thresholds.rest and ready[i]:
+                state, left_rest = _State.AT_REST, i
+            elif state is _State.AT_REST and value >= thresholds.enter:
+                state, start, peak = _State.MOVING, left_rest, i
+        else:
+            if value > progress[peak]:
+                peak = i
+            if value <= thresholds.rest:
+                candidates.append(Candidate(start, peak, i, float(progress[peak]), completed=True))
+                state, left_rest = (_State.AT_REST, i) if ready[i] else (_State.WAITING, i)
+    if state is _State.MOVING:
+        candidates.append(_cut_off(progress, start, peak, last_valid, thresholds))
+    return candidates
+
+
+def _cut_off(progress: Floats, start: int, peak: int, last: int, thresholds: Thresholds) -> Candidate:
+    """A rep interrupted by the end of the data: complete when it had come back far enough from its peak."""
+    peak_value = float(progress[peak])
+    returned = peak_value - float(progress[last]) >= thresholds.end_return * (peak_value - thresholds.rest)
+    return Candidate(start, peak, last, peak_value, completed=returned and last > peak)

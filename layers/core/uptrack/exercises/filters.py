@@ -1,0 +1,57 @@
+"""Time-series clean-up applied to joint signals before counting: bridge short dropouts, remove spikes.
+
+The caller's One-Euro filter removes keypoint jitter; what remains on real footage are single-frame swaps of a
+limb (a knee "jumping" to the other leg) and short dropouts when a joint is occluded. A running median removes the
+first without rounding off the turning points a rep counter needs; linear interpolation bridges the second.
+"""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+
+import numpy as np
+import numpy.typing as npt
+
+Floats = npt.NDArray[np.float64]
+
+
+def bridge_gaps(values: Floats, times_s: Floats, max_gap_s: float) -> Floats:
+    """Linearly fill NaN runs no longer than `max_gap_s` that have data on both sides; longer runs stay NaN."""
+    result = values.copy()
+    finite = np.flatnonzero(np.isfinite(values))
+    if len(finite) < 2:
+        return result
+    for before, after in itertools.pairwise(finite):
+        if after - before > 1 and times_s[after] - times_s[before] <= max_gap_s:
+            span = slice(before + 1, after)
+            result[span] = np.interp(times_s[span], times_s[[before, after]], values[[before, after]])
+    return result
+
+
+def running_median(values: Floats, window: int) -> Floats:
+    """Centred median over `window` frames (odd), ignoring NaN; a frame with no data stays NaN."""
+    half = max(window // 2, 0)
+    if half == 0 or len(values) == 0:
+        return values.copy()
+    padded = np.pad(values, half, mode="edge")
+    stacked = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows: NaN is the right answer
+        result: Floats = np.nanmedian(stacked, axis=1)
+    result[~np.isfinite(values)] = np.nan
+    return result
+
+
+def frames_for(seconds: float, times_s: Floats) -> int:
+    """An odd window length covering about `seconds` at the clip's frame rate."""
+    if len(times_s) < 2:
+        return 1
+    step = float(np.median(np.diff(times_s)))
+    frames = max(round(seconds / step) if step > 0 else 1, 1)
+    return frames | 1
+
+
+def clean(values: Floats, times_s: Floats, max_gap_s: float = 0.5, median_s: float = 0.2) -> Floats:
+    """Bridge short gaps, then take a running median of about `median_s` seconds."""
+    return running_median(bridge_gaps(values, times_s, max_gap_s), frames_for(median_s, times_s))

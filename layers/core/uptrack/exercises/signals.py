@@ -1,0 +1,230 @@
+"""Joint signals the exercise catalogue refers to by name, computed once per clip from COCO keypoints.
+
+Every signal is a per-frame float array, NaN where its keypoints were not seen confidently. Lengths are in
+units of the body's own segments (measured on the clip), so the same thresholds work for a person far from the
+camera and one filling a portrait frame. Left and right are combined per frame: both sides when both are seen
+about as well (front view), the better-seen side otherwise (side view, where the far limb is guessed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Final, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from uptrack.angles import joint_angle
+from uptrack.pose.keypoints import COCO_INDEX
+
+Floats = npt.NDArray[np.float64]
+
+MIN_SCORE: Final = 0.3
+"""Keypoints below this confidence are treated as not seen (MoveNet's own drawing threshold)."""
+
+_SIDE_RATIO: Final = 0.7
+"""When one side's confidence is below this share of the other's, only the better side is trusted."""
+
+Pick = Literal["mean", "min", "max"]
+
+
+@dataclass(frozen=True)
+class Body:
+    """Pixel keypoints with low-confidence points blanked, plus per-clip segment lengths."""
+
+    points: Floats  # (N, 17, 2) pixels, NaN where not seen
+    scores: Floats  # (N, 17)
+    segments: Mapping[str, float]
+
+    def xy(self, name: str) -> Floats:
+        return self.points[:, COCO_INDEX[name], :]
+
+    def score(self, name: str) -> Floats:
+        return self.scores[:, COCO_INDEX[name]]
+
+
+_SEGMENTS: Final = {
+    "upper_arm": ("shoulder", "elbow"),
+    "forearm": ("elbow", "wrist"),
+    "thigh": ("hip", "knee"),
+    "shin": ("knee", "ankle"),
+    "flank": ("shoulder", "hip"),
+}
+
+
+def measure_body(coco: npt.NDArray[np.float32], width: int, height: int) -> Body:
+    """Blank unseen keypoints and measure each segment as the 90th percentile of its length on the clip.
+
+    A high percentile rather than the median because foreshortening only ever shortens a limb.
+    """
+    scores = np.nan_to_num(coco[..., 2].astype(np.float64), nan=0.0)
+    points = coco[..., :2].astype(np.float64) * np.array([width, height], dtype=np.float64)
+    points[scores < MIN_SCORE] = np.nan
+    segments: dict[str, float] = {}
+    for name, (a, b) in _SEGMENTS.items():
+        lengths = np.concatenate(
+            [
+                np.linalg.norm(points[:, COCO_INDEX[f"{s}_{a}"]] - points[:, COCO_INDEX[f"{s}_{b}"]], axis=-1)
+                for s in ("left", "right")
+            ]
+        )
+        lengths = lengths[np.isfinite(lengths)]
+        segments[name] = float(np.percentile(lengths, 90)) if len(lengths) >= 5 else float("nan")
+    return Body(points, scores, segments)
+
+
+def _combine(left: Floats, right: Floats, left_score: Floats, right_score: Floats, pick: Pick) -> Floats:
+    """One value per frame from both sides: `pick` when both are comparably seen, else the better-seen side."""
+    both = np.isfinite(left) & np.isfinite(right)
+    lopsided = np.minimum(left_score, right_score) < _SIDE_RATIO * np.maximum(left_score, right_score)
+    better = np.where(left_score >= right_score, left, right)
+    if pick == "min":
+        joint = np.fmin(left, right)
+    elif pick == "max":
+        joint = np.fmax(left, right)
+    else:
+        joint = (left + right) / 2
+    single = np.where(np.isfinite(left), left, right)
+    result: Floats = np.where(both, np.where(lopsided, better, joint), single)
+    return result
+
+
+def _sided(body: Body, measure: Callable[[str], Floats], joints: tuple[str, ...], pick: Pick = "mean") -> Floats:
+    """Apply a one-side measure to both sides and combine, weighting sides by their joints' confidence."""
+    left, right = measure("left"), measure("right")
+    left_score = np.min([body.score(f"left_{j}") for j in joints], axis=0)
+    right_score = np.min([body.score(f"right_{j}") for j in joints], axis=0)
+    return _combine(left, right, left_score, right_score, pick)
+
+
+def _angle(body: Body, first: str, vertex: str, last: str, pick: Pick = "mean") -> Floats:
+    def measure(side: str) -> Floats:
+        degrees = joint_angle(
+            body.xy(f"{side}_{first}").astype(np.float32),
+            body.xy(f"{side}_{vertex}").astype(np.float32),
+            body.xy(f"{side}_{last}").astype(np.float32),
+        )
+        return degrees.astype(np.float64)
+
+    return _sided(body, measure, (first, vertex, last), pick)
+
+
+def _rise(body: Body, lower: str, upper: str, segment: str, pick: Pick = "mean") -> Floats:
+    """How far `upper` sits above `lower`, in lengths of `segment` (image y grows downwards)."""
+    length = body.segments[segment]
+
+    def measure(side: str) -> Floats:
+        result: Floats = (body.xy(f"{side}_{lower}")[:, 1] - body.xy(f"{side}_{upper}")[:, 1]) / length
+        return result
+
+    return _sided(body, measure, (lower, upper), pick)
+
+
+def _mid(body: Body, joint: str) -> Floats:
+    """Midpoint of a left/right pair, or the one side that was seen."""
+    left, right = body.xy(f"left_{joint}"), body.xy(f"right_{joint}")
+    mid: Floats = np.where(np.isfinite(left) & np.isfinite(right), (left + right) / 2, np.fmax(left, right))
+    return mid
+
+
+def torso_incline(body: Body) -> Floats:
+    """Angle of the hip→shoulder line from vertical in degrees: 0 standing tall, 90 lying flat."""
+    vector = _mid(body, "shoulder") - _mid(body, "hip")
+    result: Floats = np.degrees(np.arctan2(np.abs(vector[:, 0]), -vector[:, 1]))
+    return result
+
+
+def shoulder_width(body: Body) -> Floats:
+    """Shoulder-to-shoulder distance over the flank length: large facing the camera, small in profile."""
+    distance = np.linalg.norm(body.xy("left_shoulder") - body.xy("right_shoulder"), axis=-1)
+    result: Floats = distance / body.segments["flank"]
+    return result
+
+
+def ankle_spread(body: Body) -> Floats:
+    """Horizontal distance between the ankles in shin lengths (feet apart in a jumping jack)."""
+    result: Floats = np.abs(body.xy("left_ankle")[:, 0] - body.xy("right_ankle")[:, 0]) / body.segments["shin"]
+    return result
+
+
+def hip_height(body: Body) -> Floats:
+    """Hip above ankle in leg lengths (thigh + shin): about 1 standing, about 0.5 at parallel depth."""
+    length = body.segments["thigh"] + body.segments["shin"]
+
+    def measure(side: str) -> Floats:
+        result: Floats = (body.xy(f"{side}_ankle")[:, 1] - body.xy(f"{side}_hip")[:, 1]) / length
+        return result
+
+    return _sided(body, measure, ("hip", "ankle"))
+
+
+def _foot_lift(body: Body, side: str) -> Floats:
+    """How much higher `side`'s ankle is than the other one's, in shin lengths."""
+    other = "right" if side == "left" else "left"
+    result: Floats = (body.xy(f"{other}_ankle")[:, 1] - body.xy(f"{side}_ankle")[:, 1]) / body.segments["shin"]
+    return result
+
+
+def _nose_rise(body: Body) -> Floats:
+    """Nose above the wrists in upper-arm lengths: negative hanging below a bar, positive with the chin over it."""
+    wrists = _mid(body, "wrist")[:, 1]
+    result: Floats = (wrists - body.xy("nose")[:, 1]) / body.segments["upper_arm"]
+    return result
+
+
+def _knee_lift_difference(body: Body) -> Floats:
+    """|left − right| knee height in thigh lengths: rises and falls once per knee drive, whichever leg."""
+    lifts = [
+        (body.xy(f"{s}_hip")[:, 1] - body.xy(f"{s}_knee")[:, 1]) / body.segments["thigh"] for s in ("left", "right")
+    ]
+    result: Floats = np.abs(lifts[0] - lifts[1])
+    return result
+
+
+def _asymmetry(body: Body, first: str, vertex: str, last: str) -> Floats:
+    """|left − right| angle in degrees, only where both sides are comparably seen (NaN in profile)."""
+    sides = []
+    for side in ("left", "right"):
+        points = [body.xy(f"{side}_{j}").astype(np.float32) for j in (first, vertex, last)]
+        score = np.min([body.score(f"{side}_{j}") for j in (first, vertex, last)], axis=0)
+        sides.append((joint_angle(*points).astype(np.float64), score))
+    (left, left_score), (right, right_score) = sides
+    comparable = np.minimum(left_score, right_score) >= _SIDE_RATIO * np.maximum(left_score, right_score)
+    result: Floats = np.where(comparable, np.abs(left - right), np.nan)
+    return result
+
+
+SignalFn = Callable[[Body], Floats]
+
+SIGNALS: Final[Mapping[str, SignalFn]] = {
+    "knee_angle": lambda b: _angle(b, "hip", "knee", "ankle"),
+    "front_knee_angle": lambda b: _angle(b, "hip", "knee", "ankle", "min"),
+    "hip_angle": lambda b: _angle(b, "knee", "hip", "shoulder"),
+    "elbow_angle": lambda b: _angle(b, "shoulder", "elbow", "wrist"),
+    "shoulder_angle": lambda b: _angle(b, "hip", "shoulder", "elbow"),
+    "body_line": lambda b: _angle(b, "shoulder", "hip", "ankle"),
+    "knee_asymmetry": lambda b: _asymmetry(b, "hip", "knee", "ankle"),
+    "elbow_asymmetry": lambda b: _asymmetry(b, "shoulder", "elbow", "wrist"),
+    "shoulder_asymmetry": lambda b: _asymmetry(b, "hip", "shoulder", "elbow"),
+    "hip_height": hip_height,
+    "shoulder_over_wrist": lambda b: _rise(b, "wrist", "shoulder", "upper_arm"),
+    "wrist_over_elbow": lambda b: _rise(b, "elbow", "wrist", "forearm"),
+    "wrist_over_shoulder": lambda b: _rise(b, "shoulder", "wrist", "upper_arm"),
+    "elbow_over_shoulder": lambda b: _rise(b, "shoulder", "elbow", "upper_arm"),
+    "nose_over_wrist": _nose_rise,
+    "knee_lift_difference": _knee_lift_difference,
+    "ankle_spread": ankle_spread,
+    "torso_incline": torso_incline,
+    "shoulder_width": shoulder_width,
+    "left_foot_lift": lambda b: _foot_lift(b, "left"),
+    "right_foot_lift": lambda b: _foot_lift(b, "right"),
+    "foot_lift": lambda b: np.abs(_foot_lift(b, "left")),
+}
+"""Every signal name a catalogue entry may use."""
+
+
+def compute_signals(body: Body, names: frozenset[str]) -> dict[str, Floats]:
+    """The named signals for one clip; unknown names raise KeyError (the catalogue is checked by tests)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return {name: SIGNALS[name](body) for name in sorted(names)}
