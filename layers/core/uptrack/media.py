@@ -59,16 +59,26 @@ def media_kind(path: Path) -> str:
     return "image" if head.startswith(_IMAGE_MAGIC) else "video"
 
 
-def _open(path: Path, threads: int) -> cv2.VideoCapture:
-    if not path.is_file():
-        raise UptrackError(ErrorCode.VIDEO_LOAD_ERROR, f"Video not found: {path.name}", {"path": str(path)})
-    if path.stat().st_size == 0:
-        raise UptrackError(ErrorCode.VIDEO_LOAD_ERROR, "The video file is empty.", {"path": str(path)})
+#: A local file, or an http(s) URL that FFmpeg reads with range requests (a presigned S3 GET in the cloud).
+VideoSource = Path | str
+
+
+def _shown(path: VideoSource) -> str:
+    """What an error may show of a source: a URL loses its query (a presigned URL's signature and credentials)."""
+    return str(path) if isinstance(path, Path) else path.split("?", 1)[0]
+
+
+def _open(path: VideoSource, threads: int) -> cv2.VideoCapture:
+    if isinstance(path, Path):
+        if not path.is_file():
+            raise UptrackError(ErrorCode.VIDEO_LOAD_ERROR, f"Video not found: {path.name}", {"path": str(path)})
+        if path.stat().st_size == 0:
+            raise UptrackError(ErrorCode.VIDEO_LOAD_ERROR, "The video file is empty.", {"path": str(path)})
     capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, threads])
     if not capture.isOpened():
         capture.release()
         raise UptrackError(
-            ErrorCode.MEDIA_DECODE_ERROR, "The file could not be opened as a video.", {"path": str(path)}
+            ErrorCode.MEDIA_DECODE_ERROR, "The file could not be opened as a video.", {"path": _shown(path)}
         )
     return capture
 
@@ -83,13 +93,13 @@ def _plausible_fps(value: float) -> bool:
     return math.isfinite(value) and PLAUSIBLE_FPS[0] <= value <= PLAUSIBLE_FPS[1]
 
 
-def probe_video(path: Path, threads: int = 1) -> VideoInfo:
+def probe_video(path: VideoSource, threads: int = 1) -> VideoInfo:
     """Open the video and decode its first frame; raise a typed error when that is impossible."""
     capture = _open(path, threads)
     try:
         ok, first = capture.read()
         if not ok or first is None:
-            raise UptrackError(ErrorCode.MEDIA_DECODE_ERROR, "No video frame could be decoded.", {"path": str(path)})
+            raise UptrackError(ErrorCode.MEDIA_DECODE_ERROR, "No video frame could be decoded.", {"path": _shown(path)})
         fps = float(capture.get(cv2.CAP_PROP_FPS))
         count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
         if not _plausible_fps(fps):
@@ -118,7 +128,7 @@ def _count_remaining(capture: cv2.VideoCapture) -> int:
 
 
 def iter_frames(
-    path: Path,
+    path: VideoSource,
     start: int = 0,
     stop: int | None = None,
     stride: int = 1,

@@ -34,7 +34,7 @@ from uptrack.contract.messages import (
     ProgressMessage,
 )
 from uptrack.contract.params import AnalysisRequest
-from uptrack.media import VideoInfo, iter_frames, load_image, media_kind, probe_video
+from uptrack.media import VideoInfo, VideoSource, iter_frames, load_image, media_kind, probe_video
 from uptrack.pose.engine import DEFAULT_MODEL, EngineSettings, PoseEstimator, create_estimator, track_frames
 from uptrack.pose.series import PoseSeries
 from uptrack.render import draw_skeleton, encode_png
@@ -70,7 +70,7 @@ def model_for(request: AnalysisRequest) -> str:
     return f"blazepose_{request.mediapipe_model}" if request.blazepose else DEFAULT_MODEL
 
 
-def infer_chunk(path: Path, chunk: ChunkSpec, estimator: PoseEstimator, info: VideoInfo) -> PoseSeries:
+def infer_chunk(path: VideoSource, chunk: ChunkSpec, estimator: PoseEstimator, info: VideoInfo) -> PoseSeries:
     """Decode and track one chunk; chunks are independent, each warming its tracker up on a few earlier frames."""
     first = max(0, chunk.start - WARMUP_FRAMES)
     series = track_frames(estimator, iter_frames(path, first, chunk.stop), info.width, info.height, info.fps)
