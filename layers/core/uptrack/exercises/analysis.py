@@ -30,6 +30,19 @@ Bools = npt.NDArray[np.bool_]
 UPRIGHT_MAX_INCLINE: Final = 45.0
 """Torso within this many degrees of vertical counts as upright; beyond it, as lying or in a plank."""
 
+LYING_MAX_HIP_HEIGHT: Final = 0.45
+"""Hips less than this many leg lengths above the ankles: the legs lie along the floor (or point at the camera)."""
+
+FRONT_MIN_SHOULDER_WIDTH: Final = 0.3
+"""Shoulder width over flank length above which the camera faces the body (profile views measure below 0.2)."""
+
+HANDS_ON_FLOOR: Final = 0.6
+"""Wrists this many flank lengths below the hips: the hands support the body (push-up, plank), even head-on."""
+
+RELATIVE_DEPTH: Final = 0.75
+"""A rep must also reach this share of the median depth of the clip's counted reps: a coach judges a half rep
+against the person's own full ones, which also absorbs 2-D foreshortening of the absolute target."""
+
 PROGRESSION_STEPS: Final = (25.0, 50.0, 75.0, 100.0)
 """Progression values reported as a rep passes them (contract §3.9)."""
 
@@ -96,19 +109,20 @@ def analyze_exercise(series: PoseSeries, exercise: ExerciseDefinition, difficult
     times_s = series.timestamp_ms.astype(np.float64) / 1000.0
     body = measure_body(series.coco, series.width, series.height)
     signals = {name: clean(values, times_s) for name, values in compute_signals(body, exercise.signal_names()).items()}
+    facing = facing_camera(signals["shoulder_width"], times_s)
     visible, missing = _required_visible(body, exercise.required_keypoints)
-    in_posture = _in_posture(signals["torso_incline"], exercise.posture)
+    in_posture = _in_posture(signals, exercise.posture)
     ready = running_median((visible & in_posture).astype(np.float64), frames_for(0.3, times_s)) > 0.5
     base = ExerciseAnalysis(
         exercise=exercise.id,
         kind=exercise.kind,
         difficulty=difficulty,
-        view=_view(signals["shoulder_width"]),
+        view=_view(facing),
         duration_ms=_ms(times_s[-1]) if len(times_s) else 0,
     )
     if exercise.is_duration:
-        return _analyze_hold(exercise, difficulty, signals, times_s, ready, visible, missing, in_posture, base)
-    return _analyze_reps(exercise, difficulty, signals, times_s, ready, visible, missing, in_posture, base)
+        return _analyze_hold(exercise, difficulty, signals, times_s, ready, missing, in_posture, base)
+    return _analyze_reps(exercise, difficulty, signals, facing, times_s, ready, visible, missing, in_posture, base)
 
 
 def _ms(seconds: float) -> int:
@@ -127,25 +141,36 @@ def _required_visible(body: Body, required: tuple[str, ...]) -> tuple[Bools, lis
     return visible, missing
 
 
-def _in_posture(incline: Floats, posture: Posture) -> Bools:
-    """Torso orientation check; an unseen torso does not block an upright exercise (upper-body framing)."""
+def _in_posture(signals: Mapping[str, Floats], posture: Posture) -> Bools:
+    """Body orientation check.
+
+    Lying down (or in a plank) shows as a trunk tilted past 45°, hips close to the ankles' height, or (for floor
+    exercises) hands far below the hips: the last two still work head-on, where the trunk looks upright in the
+    image. An unseen trunk or legs does not block an upright exercise (upper-body framing is normal for curls).
+    """
+    incline, hip_height = signals["torso_incline"], signals["hip_height"]
     if posture == "any":
         return np.ones(len(incline), dtype=bool)
+    lying: Bools = (incline > UPRIGHT_MAX_INCLINE) | (hip_height < LYING_MAX_HIP_HEIGHT)
     if posture == "upright":
-        result: Bools = ~(incline > UPRIGHT_MAX_INCLINE)
-        return result
-    horizontal: Bools = incline > UPRIGHT_MAX_INCLINE
-    return horizontal
+        return ~lying
+    on_floor: Bools = lying | (signals["wrist_below_hip"] > HANDS_ON_FLOOR)
+    return on_floor
 
 
-def _view(shoulder_width: Floats) -> str:
-    """'front' when the shoulders look wide compared with the flank, 'side' when they overlap."""
-    seen = shoulder_width[np.isfinite(shoulder_width)]
-    return "front" if len(seen) and float(np.median(seen)) > 0.45 else "side"
+def _view(facing: Bools) -> str:
+    """The clip's main camera view."""
+    return "front" if np.mean(facing) > 0.5 else "side"
+
+
+def facing_camera(shoulder_width: Floats, times_s: Floats) -> Bools:
+    """Per frame: shoulders clearly apart (front or rear view) rather than overlapping (profile)."""
+    facing: Bools = running_median(shoulder_width, frames_for(1.0, times_s)) > FRONT_MIN_SHOULDER_WIDTH
+    return facing
 
 
 def rep_progress(
-    exercise: ExerciseDefinition, difficulty: Difficulty, signals: Mapping[str, Floats]
+    exercise: ExerciseDefinition, difficulty: Difficulty, signals: Mapping[str, Floats], facing: Bools
 ) -> tuple[Floats, float]:
     """Per-frame progress (weighted over the components seen in each frame) and the progress of the ideal rep."""
     total = np.zeros_like(next(iter(signals.values())))
@@ -154,7 +179,8 @@ def rep_progress(
     for component in exercise.components:
         span = component.target.at(difficulty) - component.rest
         part = (signals[component.signal] - component.rest) / span
-        seen = np.isfinite(part)
+        in_view = np.where(facing, "front" in component.views, "side" in component.views)
+        seen = np.isfinite(part) & in_view
         total[seen] += component.weight * part[seen]
         weight[seen] += component.weight
         ideal += component.weight * (component.ideal - component.rest) / span
@@ -167,6 +193,7 @@ def _analyze_reps(
     exercise: ExerciseDefinition,
     difficulty: Difficulty,
     signals: Mapping[str, Floats],
+    facing: Bools,
     times_s: Floats,
     ready: Bools,
     visible: Bools,
@@ -174,11 +201,14 @@ def _analyze_reps(
     in_posture: Bools,
     base: ExerciseAnalysis,
 ) -> ExerciseAnalysis:
-    progress, ideal = rep_progress(exercise, difficulty, signals)
+    progress, ideal = rep_progress(exercise, difficulty, signals, facing)
     progress = clean(np.where(visible, progress, np.nan), times_s)
+    candidates = find_candidates(progress, ready)
+    verdicts = [_verdict(exercise, c, _seconds(c, times_s), bool(ready[c.start])) for c in candidates]
+    bar = _clip_bar(candidates, verdicts)
     results = tuple(
-        _rep_result(exercise, c, signals, times_s, ideal, bool(ready[c.start]))
-        for c in find_candidates(progress, ready)
+        _rep_result(exercise, c, v, bar, signals, facing, times_s, ideal)
+        for c, v in zip(candidates, verdicts, strict=True)
     )
     start = min((r.start_ms for r in results), default=None)
     return replace(
@@ -186,23 +216,37 @@ def _analyze_reps(
         candidates=results,
         start_ms=start,
         posture=_posture_states(exercise, times_s, missing, in_posture, start),
-        progression=_progression(progress, times_s, find_candidates(progress, ready)),
+        progression=_progression(progress, times_s, candidates),
     )
+
+
+def _clip_bar(candidates: list[Candidate], verdicts: list[str]) -> float:
+    """`RELATIVE_DEPTH` of the median peak of the reps that pass the catalogue's rules (0 when none do)."""
+    peaks = [c.peak_progress for c, v in zip(candidates, verdicts, strict=True) if v == "counted"]
+    return RELATIVE_DEPTH * float(np.median(peaks)) if peaks else 0.0
+
+
+def _seconds(candidate: Candidate, times_s: Floats) -> float:
+    return float(times_s[candidate.end] - times_s[candidate.start])
 
 
 def _rep_result(
     exercise: ExerciseDefinition,
     candidate: Candidate,
+    verdict: str,
+    clip_bar: float,
     signals: Mapping[str, Floats],
+    facing: Bools,
     times_s: Floats,
     ideal: float,
-    started_ready: bool,
 ) -> RepResult:
-    duration = float(times_s[candidate.end] - times_s[candidate.start])
-    grade = grade_rep(
-        exercise, signals, slice(candidate.start, candidate.end + 1), candidate.peak_progress, ideal, duration
-    )
-    reason = _verdict(exercise, candidate, duration, started_ready)
+    """Grade a candidate. One far shallower than this person's own reps (below `clip_bar`) does not count, and
+    is graded as short of its target: the clip's bar stands in for the catalogue's."""
+    depth = candidate.peak_progress
+    if verdict == "counted" and depth < clip_bar:
+        verdict, depth = "shallow", depth / clip_bar
+    span = slice(candidate.start, candidate.end + 1)
+    grade = grade_rep(exercise, signals, facing, span, depth, ideal, _seconds(candidate, times_s))
     return RepResult(
         start_ms=_ms(times_s[candidate.start]),
         peak_ms=_ms(times_s[candidate.peak]),
@@ -212,13 +256,13 @@ def _rep_result(
         grade=grade_for(grade.score),
         criteria=grade.criteria,
         cues=grade.cues,
-        counted=reason == "counted",
-        reason=reason,
+        counted=verdict == "counted",
+        reason=verdict,
     )
 
 
 def _verdict(exercise: ExerciseDefinition, candidate: Candidate, duration_s: float, started_ready: bool) -> str:
-    """Why a candidate does or does not count, first failing rule wins."""
+    """Why a candidate does or does not count against the catalogue's rules; the first failing rule wins."""
     low, high = exercise.tempo.counted
     if not candidate.completed:
         return "cut_off"
@@ -267,13 +311,19 @@ def _posture_states(
     return tuple(states)
 
 
+def _hold_start(holding: Bools, times_s: Floats, first_tick_ms: int) -> int:
+    """Start of the valid stretch in which the first whole second was completed."""
+    tick = int(np.searchsorted(times_s * 1000.0, first_tick_ms - 0.5))
+    breaks = np.flatnonzero(~holding[: tick + 1])
+    return _ms(times_s[int(breaks[-1]) + 1 if len(breaks) else 0])
+
+
 def _analyze_hold(
     exercise: ExerciseDefinition,
     difficulty: Difficulty,
     signals: Mapping[str, Floats],
     times_s: Floats,
     ready: Bools,
-    visible: Bools,
     missing: list[Bools],
     in_posture: Bools,
     base: ExerciseAnalysis,
@@ -295,7 +345,7 @@ def _analyze_hold(
         for c in exercise.criteria
         if (s := criterion_score(c, np.where(holding, signals[c.signal], np.nan))) is not None
     }
-    start = _ms(times_s[int(np.argmax(holding))]) if holding.any() else None
+    start = _hold_start(holding, times_s, ticks[0]) if ticks else None
     return replace(
         base,
         hold_seconds=len(ticks),

@@ -45,6 +45,8 @@ class Component:
     target: Levels
     ideal: float
     weight: float = 1.0
+    views: frozenset[View] = frozenset({"front", "side"})
+    """Views in which the signal means something (feet apart cannot be seen in profile)."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class Criterion:
     good: float
     bad: float
     weight: float = 1.0
+    views: frozenset[View] = frozenset({"front", "side"})
 
 
 @dataclass(frozen=True)
@@ -110,14 +113,19 @@ class ExerciseDefinition:
     def signal_names(self) -> frozenset[str]:
         """Every signal this entry reads (components, criteria, hold bounds)."""
         names = {c.signal for c in self.components} | {c.signal for c in self.criteria}
-        return frozenset(names | {b.signal for b in self.bounds} | {"torso_incline", "shoulder_width"})
+        return frozenset(names | {b.signal for b in self.bounds} | POSTURE_SIGNALS)
 
 
 def _lv(easy: float, medium: float, hard: float) -> Levels:
     return Levels(easy, medium, hard)
 
 
+POSTURE_SIGNALS: Final = frozenset({"torso_incline", "hip_height", "wrist_below_hip", "shoulder_width"})
+"""Signals every analysis reads to check the body's orientation and the camera view."""
+
 _BOTH: Final[frozenset[View]] = frozenset({"front", "side"})
+_FRONT: Final[frozenset[View]] = frozenset({"front"})
+_SIDE: Final[frozenset[View]] = frozenset({"side"})
 _LEGS: Final = ("left_hip||right_hip", "left_knee||right_knee", "left_ankle||right_ankle")
 _ARMS: Final = ("left_shoulder||right_shoulder", "left_elbow||right_elbow", "left_wrist||right_wrist")
 _FULL: Final = (*_ARMS, *_LEGS)
@@ -133,11 +141,11 @@ _CURL = (
 _KNEE_SYMMETRY = Criterion("symmetry", "knee_asymmetry", "mean", good=8, bad=30, weight=0.15)
 _ELBOW_SYMMETRY = Criterion("symmetry", "elbow_asymmetry", "mean", good=10, bad=35, weight=0.15)
 _ARM_SYMMETRY = Criterion("symmetry", "shoulder_asymmetry", "mean", good=10, bad=35, weight=0.2)
-_STRICT_ELBOWS = Criterion("stability", "shoulder_angle", "max", good=20, bad=50, weight=0.35)
+_STRICT_ELBOWS = Criterion("stability", "shoulder_angle", "max", good=15, bad=40, weight=0.5, views=_SIDE)
 _UPRIGHT_TRUNK = Criterion("stability", "torso_incline", "max", good=15, bad=45, weight=0.2)
 _JACK = (
     Component("shoulder_angle", rest=25, target=_lv(100, 120, 140), ideal=150, weight=1.0),
-    Component("ankle_spread", rest=0.3, target=_lv(0.6, 0.8, 1.0), ideal=1.1, weight=0.5),
+    Component("ankle_spread", rest=0.3, target=_lv(0.6, 0.8, 1.0), ideal=1.1, weight=0.5, views=_FRONT),
 )
 _JACK_CUES = (
     Cue("depth", 85, "Raise your arms higher, up over your head."),
@@ -175,7 +183,10 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
             Component("shoulder_over_wrist", rest=1.7, target=_lv(1.1, 0.9, 0.7), ideal=0.6),
         ),
         tempo=Tempo(counted=(0.6, 10.0), ideal=(1.2, 4.0)),
-        criteria=(Criterion("body_line", "body_line", "min", good=160, bad=130, weight=0.25), _ELBOW_SYMMETRY),
+        criteria=(
+            Criterion("body_line", "body_line", "min", good=160, bad=130, weight=0.25, views=_SIDE),
+            _ELBOW_SYMMETRY,
+        ),
         weights={"depth": 0.5, "tempo": 0.1},
         cues=(
             Cue("depth", 85, "Lower your chest closer to the floor."),
@@ -204,12 +215,12 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
         "Side lunge",
         "repetition",
         required_keypoints=_LEGS,
-        views=frozenset({"front"}),
+        views=_FRONT,
         posture="upright",
         phases=_REP_PHASES,
         components=(
             Component("front_knee_angle", rest=170, target=_lv(130, 115, 105), ideal=95),
-            Component("ankle_spread", rest=0.6, target=_lv(1.2, 1.5, 1.8), ideal=2.0, weight=0.5),
+            Component("ankle_spread", rest=0.6, target=_lv(1.2, 1.5, 1.8), ideal=2.0, weight=0.5, views=_FRONT),
         ),
         tempo=Tempo(counted=(0.7, 12.0), ideal=(1.4, 5.0)),
         criteria=(Criterion("stability", "torso_incline", "max", good=30, bad=60, weight=0.2),),
@@ -272,12 +283,12 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
         "Low-impact jack",
         "repetition",
         required_keypoints=_FULL,
-        views=frozenset({"front"}),
+        views=_FRONT,
         posture="upright",
         phases=("closed", "stepping out", "open", "stepping in"),
         components=(
             Component("shoulder_angle", rest=25, target=_lv(90, 110, 130), ideal=145),
-            Component("ankle_spread", rest=0.3, target=_lv(0.5, 0.65, 0.8), ideal=0.9, weight=0.5),
+            Component("ankle_spread", rest=0.3, target=_lv(0.5, 0.65, 0.8), ideal=0.9, weight=0.5, views=_FRONT),
         ),
         tempo=Tempo(counted=(0.4, 6.0), ideal=(0.7, 3.0)),
         criteria=(_ARM_SYMMETRY,),
@@ -310,7 +321,7 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
         "Lateral raise",
         "repetition",
         required_keypoints=_ARMS,
-        views=frozenset({"front"}),
+        views=_FRONT,
         posture="upright",
         phases=_RAISE_PHASES,
         components=(
@@ -330,7 +341,7 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
         "Glute bridge",
         "repetition",
         required_keypoints=("left_shoulder||right_shoulder", *_LEGS[:2]),
-        views=frozenset({"side"}),
+        views=_SIDE,
         posture="horizontal",
         phases=("down", "lifting", "top", "lowering"),
         components=(Component("hip_angle", rest=130, target=_lv(150, 160, 168), ideal=175),),
@@ -357,7 +368,7 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
         "Sit-up",
         "repetition",
         required_keypoints=("left_shoulder||right_shoulder", *_LEGS[:2]),
-        views=frozenset({"side"}),
+        views=_SIDE,
         posture="horizontal",
         phases=("lying", "curling up", "up", "lowering"),
         components=(
@@ -391,11 +402,15 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
         "plank",
         "Plank",
         "duration",
-        required_keypoints=("left_shoulder||right_shoulder", *_LEGS),
-        views=frozenset({"side"}),
+        required_keypoints=(*_ARMS[:2], *_LEGS),
+        views=_SIDE,
         posture="horizontal",
         phases=("hold",),
-        bounds=(Bound("body_line", low=_lv(145, 155, 165)), Bound("torso_incline", low=_lv(55, 60, 65))),
+        bounds=(
+            Bound("body_line", low=_lv(145, 155, 165)),
+            Bound("torso_incline", low=_lv(55, 60, 65)),
+            Bound("shoulder_over_elbow", low=_lv(0.6, 0.6, 0.6)),
+        ),
         criteria=(Criterion("body_line", "body_line", "mean", good=172, bad=145),),
         cues=(Cue("body_line", 70, "Keep your hips in line with your shoulders and ankles."),),
     ),
@@ -404,11 +419,12 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
         "Wall sit",
         "duration",
         required_keypoints=_LEGS,
-        views=frozenset({"side"}),
-        posture="upright",
+        views=_SIDE,
+        posture="any",
         phases=("hold",),
         bounds=(
             Bound("knee_angle", low=_lv(60, 70, 75), high=_lv(130, 120, 105)),
+            Bound("hip_height", low=_lv(0.3, 0.3, 0.3), high=_lv(0.8, 0.72, 0.65)),
             Bound("torso_incline", high=_lv(40, 35, 30)),
         ),
         criteria=(Criterion("depth", "knee_angle", "mean", good=90, bad=130),),

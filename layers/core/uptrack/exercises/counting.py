@@ -60,6 +60,9 @@ def find_candidates(progress: Floats, ready: Bools, thresholds: Thresholds = DEF
     state = _State.WAITING
     left_rest = start = peak = 0
     last_valid = -1
+    first = _first_valid(progress)
+    if first is not None and ready[first] and progress[first] > thresholds.rest:
+        state, start, peak = _State.MOVING, first, first  # the clip opens mid-rep
     for i, value in enumerate(progress):
         if not np.isfinite(value):
             if state is _State.MOVING:
@@ -76,15 +79,31 @@ def find_candidates(progress: Floats, ready: Bools, thresholds: Thresholds = DEF
             if value > progress[peak]:
                 peak = i
             if value <= thresholds.rest:
-                candidates.append(Candidate(start, peak, i, float(progress[peak]), completed=True))
+                candidates.append(_closed(progress, start, peak, i, first, thresholds))
                 state, left_rest = (_State.AT_REST, i) if ready[i] else (_State.WAITING, i)
     if state is _State.MOVING:
         candidates.append(_cut_off(progress, start, peak, last_valid, thresholds))
     return candidates
 
 
+def _first_valid(progress: Floats) -> int | None:
+    finite = np.flatnonzero(np.isfinite(progress))
+    return int(finite[0]) if len(finite) else None
+
+
+def _came_back(progress: Floats, peak: int, at: int, thresholds: Thresholds) -> bool:
+    """True when progress at `at` is at least `end_return` of the way from the peak back to rest."""
+    peak_value = float(progress[peak])
+    return peak_value - float(progress[at]) >= thresholds.end_return * (peak_value - thresholds.rest)
+
+
+def _closed(progress: Floats, start: int, peak: int, end: int, first: int | None, thresholds: Thresholds) -> Candidate:
+    """A rep back at rest. One the clip opened in the middle of counts only if we saw most of its way up
+    (the mirror image of the rule for a rep cut off at the end)."""
+    completed = start != first or progress[start] <= thresholds.rest or _came_back(progress, peak, start, thresholds)
+    return Candidate(start, peak, end, float(progress[peak]), completed=bool(completed))
+
+
 def _cut_off(progress: Floats, start: int, peak: int, last: int, thresholds: Thresholds) -> Candidate:
     """A rep interrupted by the end of the data: complete when it had come back far enough from its peak."""
-    peak_value = float(progress[peak])
-    returned = peak_value - float(progress[last]) >= thresholds.end_return * (peak_value - thresholds.rest)
-    return Candidate(start, peak, last, peak_value, completed=returned and last > peak)
+    return Candidate(start, peak, last, float(progress[peak]), completed=_came_back(progress, peak, last, thresholds))

@@ -21,6 +21,7 @@ import numpy.typing as npt
 from uptrack.exercises.catalogue import Criterion, ExerciseDefinition, Reduce, Tempo
 
 Floats = npt.NDArray[np.float64]
+Bools = npt.NDArray[np.bool_]
 
 DEPTH_AT_TARGET = 75.0
 """Depth score of a rep that exactly reaches the difficulty's target: acceptable, not yet good."""
@@ -77,6 +78,7 @@ def criterion_score(criterion: Criterion, values: Floats) -> float | None:
 def grade_rep(
     exercise: ExerciseDefinition,
     signals: Mapping[str, Floats],
+    facing: Bools,
     span: slice,
     peak_progress: float,
     ideal_progress: float,
@@ -89,7 +91,8 @@ def grade_rep(
     }
     weights: dict[str, float] = {name: exercise.weights.get(name, 0.0) for name in scores}
     for criterion in exercise.criteria:
-        value = criterion_score(criterion, signals[criterion.signal][span])
+        in_view = np.where(facing[span], "front" in criterion.views, "side" in criterion.views)
+        value = criterion_score(criterion, np.where(in_view, signals[criterion.signal][span], np.nan))
         if value is not None:
             scores[criterion.name] = value
             weights[criterion.name] = criterion.weight

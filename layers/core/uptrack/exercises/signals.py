@@ -173,6 +173,12 @@ def _nose_rise(body: Body) -> Floats:
     return result
 
 
+def wrist_below_hip(body: Body) -> Floats:
+    """Wrists below the hips in flank lengths: about 0 standing with arms down, about 1 with hands on the floor."""
+    result: Floats = (_mid(body, "wrist")[:, 1] - _mid(body, "hip")[:, 1]) / body.segments["flank"]
+    return result
+
+
 def _knee_lift_difference(body: Body) -> Floats:
     """|left − right| knee height in thigh lengths: rises and falls once per knee drive, whichever leg."""
     lifts = [
@@ -212,10 +218,12 @@ SIGNALS: Final[Mapping[str, SignalFn]] = {
     "wrist_over_elbow": lambda b: _rise(b, "elbow", "wrist", "forearm"),
     "wrist_over_shoulder": lambda b: _rise(b, "shoulder", "wrist", "upper_arm"),
     "elbow_over_shoulder": lambda b: _rise(b, "shoulder", "elbow", "upper_arm"),
+    "shoulder_over_elbow": lambda b: _rise(b, "elbow", "shoulder", "upper_arm"),
     "nose_over_wrist": _nose_rise,
     "knee_lift_difference": _knee_lift_difference,
     "ankle_spread": ankle_spread,
     "torso_incline": torso_incline,
+    "wrist_below_hip": wrist_below_hip,
     "shoulder_width": shoulder_width,
     "left_foot_lift": lambda b: _foot_lift(b, "left"),
     "right_foot_lift": lambda b: _foot_lift(b, "right"),
