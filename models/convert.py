@@ -425,7 +425,6 @@ def tensor_names_note(models: list[dict[str, Any]]) -> dict[str, Any]:
     return {"summary": summary, **note}
 
 
-
 def convert_one(src: Source, src_root: Path, work: Path, out_dir: Path) -> dict[str, Any]:
     pkg_root = src_root / src.package_dir
     src_path = pkg_root / src.path_in_package
@@ -478,6 +477,8 @@ def convert_one(src: Source, src_root: Path, work: Path, out_dir: Path) -> dict[
         f"{stats['fp16_stored']} float32 initializers stored as float16 + Cast (exactly representable only); "
         f"{stats['kept_fp32_inexact']} kept float32 (not exact in fp16), {stats['kept_fp32_small']} small kept float32"
     )
+    # tf2onnx writes the absolute input path into graph.doc_string; keep the file independent of the checkout.
+    model.graph.doc_string = f"converted by tf2onnx {version_of('tf2onnx')} from {src.path_in_package}"
     model.doc_string = (
         f"Converted from {src.package} {src.path_in_package} (sha256 {src.sha256}). "
         "Apache-2.0 model weights; see models/NOTICE.md."
@@ -504,7 +505,9 @@ def convert_one(src: Source, src_root: Path, work: Path, out_dir: Path) -> dict[
                 checks[k] = max(checks.get(k, 0.0), d)
     summary = "fp16-stored ONNX == fp32 ONNX bit for bit (2 random inputs)"
     if checks:
-        summary += "; max |ONNX - LiteRT reference kernels| on 2 random inputs: " + ", ".join(f"{k} {v:.3g}" for k, v in checks.items())
+        summary += "; max |ONNX - LiteRT reference kernels| on 2 random inputs: " + ", ".join(
+            f"{k} {v:.3g}" for k, v in checks.items()
+        )
     steps.append(summary)
 
     size = staged.stat().st_size
