@@ -32,10 +32,11 @@ from uptrack.contract.messages import (
     KeypointsFrame,
     KeypointsMessage,
     ProgressMessage,
+    WarningMessage,
 )
 from uptrack.contract.params import AnalysisRequest
 from uptrack.media import VideoInfo, VideoSource, iter_frames, load_image, media_kind, probe_video
-from uptrack.pose.engine import DEFAULT_MODEL, EngineSettings, PoseEstimator, create_estimator, track_frames
+from uptrack.pose.engine import DEFAULT_BLAZEPOSE, DEFAULT_MODEL, MODEL_NAMES, EngineSettings, PoseEstimator, create_estimator, track_frames
 from uptrack.pose.series import PoseSeries
 from uptrack.render import draw_skeleton, encode_png
 from uptrack.smoothing import smooth_series
@@ -66,8 +67,15 @@ def plan_chunks(frame_count: int, chunk_frames: int = DEFAULT_CHUNK_FRAMES) -> l
 
 
 def model_for(request: AnalysisRequest) -> str:
-    """MoveNet Lightning as PoseTracker by default; `blazepose=true` picks the `mediapipeModel` variant."""
-    return f"blazepose_{request.mediapipe_model}" if request.blazepose else DEFAULT_MODEL
+    """MoveNet Lightning as PoseTracker by default; `blazepose=true` picks the `mediapipeModel` variant.
+
+    BlazePose heavy is not shipped (27.7 MB, 3× slower than full for a small gain): it runs as full, and
+    `opening_messages` says so with a `quality_downgraded` warning.
+    """
+    if not request.blazepose:
+        return DEFAULT_MODEL
+    variant = f"blazepose_{request.mediapipe_model}"
+    return variant if variant in MODEL_NAMES else DEFAULT_BLAZEPOSE
 
 
 def infer_chunk(path: VideoSource, chunk: ChunkSpec, estimator: PoseEstimator, info: VideoInfo) -> PoseSeries:
@@ -84,13 +92,18 @@ def is_final(message: BaseMessage) -> bool:
     return isinstance(message, InitializationMessage) and message.ready and message.message == COMPLETED
 
 
-def opening_messages(request: AnalysisRequest) -> list[BaseMessage]:
-    """What PoseTracker's page sends before results: loading state and the backend that runs."""
+def opening_messages(request: AnalysisRequest, model: str | None = None) -> list[BaseMessage]:
+    """What PoseTracker's page sends before results: loading state and the model that really runs."""
     loading = "loading video" if request.source == "video" else "loading image"
-    return [
+    runtime = model or model_for(request)
+    messages: list[BaseMessage] = [
         InitializationMessage(message=loading, ready=False, source=request.source),
-        EnvironmentMessage(pose_backend=request.pose_backend, webgl=False),
+        EnvironmentMessage(pose_backend=request.pose_backend, webgl=False, runtime=f"onnxruntime-cpu/{runtime}"),
     ]
+    asked = f"blazepose_{request.mediapipe_model}"
+    if request.blazepose and model is None and runtime != asked:
+        messages.append(WarningMessage.of("quality_downgraded", f"{asked} is not available; running {runtime}."))
+    return messages
 
 
 def _keypoints(names: tuple[str, ...], frame: np.ndarray) -> list[Keypoint] | None:
@@ -214,7 +227,7 @@ def analyze_path(
     processes analyse chunks in parallel, exactly the chunks the cloud would give its Lambdas.
     """
     try:
-        yield from opening_messages(request)
+        yield from opening_messages(request, model)
         engine = EngineSettings(
             model=model or model_for(request), threads=settings.threads, models_dir=settings.models_dir
         )

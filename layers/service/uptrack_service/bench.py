@@ -113,7 +113,7 @@ def print_table(rows: list[BenchRow]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--media", type=Path, default=Path("../shared/media"))
-    parser.add_argument("--models", nargs="*", default=list(MODEL_NAMES[:4]))
+    parser.add_argument("--models", nargs="*", default=list(MODEL_NAMES))
     parser.add_argument("--all-clips", action="store_true", help="every clip, not only the 720p ones")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--json", type=Path, help="also write the rows here (input of uptrack_service.cost_model)")

@@ -23,7 +23,6 @@ MODEL_NAMES: tuple[str, ...] = (
     "movenet_thunder",
     "blazepose_lite",
     "blazepose_full",
-    "blazepose_heavy",
 )
 DEFAULT_MODEL = "movenet_lightning"
 #: What `blazepose=true` selects unless a variant is named (`mediapipeModel`).
