@@ -340,11 +340,7 @@ def _analyze_hold(
     steps = np.minimum(np.diff(times_s, prepend=times_s[0] if len(times_s) else 0.0), 0.25)
     held = np.cumsum(np.where(holding, steps, 0.0))
     ticks = tuple(_ms(times_s[int(np.argmax(held >= s))]) for s in range(1, int(held[-1]) + 1)) if len(held) else ()
-    scores = {
-        c.name: s
-        for c in exercise.criteria
-        if (s := criterion_score(c, np.where(holding, signals[c.signal], np.nan))) is not None
-    }
+    scores = {c.name: s for c in exercise.criteria if (s := criterion_score(c, signals, holding)) is not None}
     start = _hold_start(holding, times_s, ticks[0]) if ticks else None
     return replace(
         base,

@@ -20,7 +20,7 @@ from uptrack.contract.params import Difficulty
 Kind = Literal["repetition", "duration"]
 View = Literal["front", "side"]
 Posture = Literal["upright", "horizontal", "any"]
-Reduce = Literal["min", "max", "mean", "range"]
+Reduce = Literal["min", "max", "mean", "range", "side_gap"]
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,11 @@ class Component:
 
 @dataclass(frozen=True)
 class Criterion:
-    """A form measure over one rep: `signal` reduced by `reduce` over the rep, scored 100 at `good`, 0 at `bad`."""
+    """A form measure over one rep: `signal` reduced by `reduce` over the rep, scored 100 at `good`, 0 at `bad`.
+
+    `side_gap` compares the two sides: the difference between the left and the right range of motion of
+    `signal` (read as `<signal>_left`, `<signal>_right`), which a left/right phase lag does not inflate.
+    """
 
     name: str
     signal: str
@@ -112,7 +116,8 @@ class ExerciseDefinition:
 
     def signal_names(self) -> frozenset[str]:
         """Every signal this entry reads (components, criteria, hold bounds)."""
-        names = {c.signal for c in self.components} | {c.signal for c in self.criteria}
+        names = {c.signal for c in self.components} | {c.signal for c in self.criteria if c.reduce != "side_gap"}
+        names |= {f"{c.signal}_{side}" for c in self.criteria if c.reduce == "side_gap" for side in ("left", "right")}
         return frozenset(names | {b.signal for b in self.bounds} | POSTURE_SIGNALS)
 
 
@@ -138,9 +143,9 @@ _CURL = (
     Component("elbow_angle", rest=155, target=_lv(85, 70, 55), ideal=45),
     Component("wrist_over_elbow", rest=-0.9, target=_lv(0.1, 0.35, 0.55), ideal=0.7),
 )
-_KNEE_SYMMETRY = Criterion("symmetry", "knee_asymmetry", "mean", good=8, bad=30, weight=0.15)
-_ELBOW_SYMMETRY = Criterion("symmetry", "elbow_asymmetry", "mean", good=10, bad=35, weight=0.15)
-_ARM_SYMMETRY = Criterion("symmetry", "shoulder_asymmetry", "mean", good=10, bad=35, weight=0.2)
+_KNEE_SYMMETRY = Criterion("symmetry", "knee_angle", "side_gap", good=10, bad=50, weight=0.1, views=_FRONT)
+_ELBOW_SYMMETRY = Criterion("symmetry", "elbow_angle", "side_gap", good=10, bad=50, weight=0.1, views=_FRONT)
+_ARM_SYMMETRY = Criterion("symmetry", "shoulder_angle", "side_gap", good=10, bad=50, weight=0.1, views=_FRONT)
 _STRICT_ELBOWS = Criterion("stability", "shoulder_angle", "max", good=15, bad=40, weight=0.5, views=_SIDE)
 _UPRIGHT_TRUNK = Criterion("stability", "torso_incline", "max", good=15, bad=45, weight=0.2)
 _JACK = (
@@ -162,7 +167,7 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
         posture="upright",
         phases=_REP_PHASES,
         components=(_KNEE_DEPTH, _HIP_DEPTH),
-        tempo=Tempo(counted=(0.7, 12.0), ideal=(1.4, 5.0)),
+        tempo=Tempo(counted=(0.7, 12.0), ideal=(1.0, 5.0)),
         criteria=(Criterion("stability", "torso_incline", "max", good=45, bad=75, weight=0.2), _KNEE_SYMMETRY),
         cues=(
             Cue("depth", 85, "Go lower: bend your knees until your thighs are parallel to the floor."),
@@ -182,7 +187,7 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
             Component("elbow_angle", rest=160, target=_lv(110, 95, 80), ideal=70),
             Component("shoulder_over_wrist", rest=1.7, target=_lv(1.1, 0.9, 0.7), ideal=0.6),
         ),
-        tempo=Tempo(counted=(0.6, 10.0), ideal=(1.2, 4.0)),
+        tempo=Tempo(counted=(0.5, 10.0), ideal=(0.8, 4.0)),
         criteria=(
             Criterion("body_line", "body_line", "min", good=160, bad=130, weight=0.25, views=_SIDE),
             _ELBOW_SYMMETRY,
@@ -203,7 +208,7 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
         posture="upright",
         phases=_REP_PHASES,
         components=(Component("front_knee_angle", rest=170, target=_lv(125, 110, 100), ideal=90), _HIP_DEPTH),
-        tempo=Tempo(counted=(0.7, 12.0), ideal=(1.4, 5.0)),
+        tempo=Tempo(counted=(0.7, 12.0), ideal=(1.0, 5.0)),
         criteria=(_UPRIGHT_TRUNK,),
         cues=(
             Cue("depth", 85, "Step further and lower your back knee toward the floor."),
@@ -222,7 +227,7 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
             Component("front_knee_angle", rest=170, target=_lv(130, 115, 105), ideal=95),
             Component("ankle_spread", rest=0.6, target=_lv(1.2, 1.5, 1.8), ideal=2.0, weight=0.5, views=_FRONT),
         ),
-        tempo=Tempo(counted=(0.7, 12.0), ideal=(1.4, 5.0)),
+        tempo=Tempo(counted=(0.7, 12.0), ideal=(1.0, 5.0)),
         criteria=(Criterion("stability", "torso_incline", "max", good=30, bad=60, weight=0.2),),
         cues=(
             Cue("depth", 85, "Sit deeper into the bent leg and keep the other leg straight."),
@@ -238,7 +243,7 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
         posture="upright",
         phases=_RAISE_PHASES,
         components=_CURL,
-        tempo=Tempo(counted=(0.6, 10.0), ideal=(1.5, 5.0)),
+        tempo=Tempo(counted=(0.6, 10.0), ideal=(1.0, 5.0)),
         criteria=(_STRICT_ELBOWS, _ELBOW_SYMMETRY),
         weights={"depth": 0.4, "tempo": 0.1},
         cues=(
@@ -256,7 +261,7 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
         posture="upright",
         phases=_RAISE_PHASES,
         components=_CURL,
-        tempo=Tempo(counted=(0.6, 10.0), ideal=(1.5, 5.0)),
+        tempo=Tempo(counted=(0.6, 10.0), ideal=(1.0, 5.0)),
         criteria=(_STRICT_ELBOWS, _ELBOW_SYMMETRY),
         weights={"depth": 0.4, "tempo": 0.1},
         cues=(
@@ -273,7 +278,7 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
         posture="upright",
         phases=("closed", "opening", "open", "closing"),
         components=_JACK,
-        tempo=Tempo(counted=(0.35, 4.0), ideal=(0.5, 2.0)),
+        tempo=Tempo(counted=(0.2, 4.0), ideal=(0.3, 2.0)),
         criteria=(_ARM_SYMMETRY,),
         weights={"depth": 0.6, "tempo": 0.15},
         cues=_JACK_CUES,
@@ -290,7 +295,7 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
             Component("shoulder_angle", rest=25, target=_lv(90, 110, 130), ideal=145),
             Component("ankle_spread", rest=0.3, target=_lv(0.5, 0.65, 0.8), ideal=0.9, weight=0.5, views=_FRONT),
         ),
-        tempo=Tempo(counted=(0.4, 6.0), ideal=(0.7, 3.0)),
+        tempo=Tempo(counted=(0.3, 6.0), ideal=(0.5, 3.0)),
         criteria=(_ARM_SYMMETRY,),
         weights={"depth": 0.6, "tempo": 0.15},
         cues=_JACK_CUES,

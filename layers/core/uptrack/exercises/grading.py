@@ -18,7 +18,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from uptrack.exercises.catalogue import Criterion, ExerciseDefinition, Reduce, Tempo
+from uptrack.exercises.catalogue import Criterion, ExerciseDefinition, Tempo
 
 Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
@@ -59,7 +59,7 @@ def tempo_score(duration_s: float, tempo: Tempo) -> float:
     return 100.0
 
 
-_REDUCERS: Final[Mapping[Reduce, Callable[[Floats], np.floating[Any]]]] = {
+_REDUCERS: Final[Mapping[str, Callable[[Floats], np.floating[Any]]]] = {
     "min": np.min,
     "max": np.max,
     "mean": np.mean,
@@ -67,12 +67,27 @@ _REDUCERS: Final[Mapping[Reduce, Callable[[Floats], np.floating[Any]]]] = {
 }
 
 
-def criterion_score(criterion: Criterion, values: Floats) -> float | None:
-    """The criterion's score over one rep's samples; None when the signal was never seen."""
-    seen = values[np.isfinite(values)]
-    if len(seen) == 0:
-        return None
-    return linear_score(float(_REDUCERS[criterion.reduce](seen)), criterion.good, criterion.bad)
+def _robust_range(values: Floats) -> float:
+    """Range of motion without the odd mis-detected frame: 5th to 95th percentile."""
+    low, high = np.percentile(values, [5, 95])
+    return float(high - low)
+
+
+def criterion_value(criterion: Criterion, signals: Mapping[str, Floats], frames: Bools) -> float | None:
+    """The criterion's measure over the selected frames; None when its signal was never seen there."""
+    if criterion.reduce == "side_gap":
+        left, right = (signals[f"{criterion.signal}_{side}"][frames] for side in ("left", "right"))
+        both = np.isfinite(left) & np.isfinite(right)
+        return abs(_robust_range(left[both]) - _robust_range(right[both])) if both.sum() >= 2 else None
+    seen = signals[criterion.signal][frames]
+    seen = seen[np.isfinite(seen)]
+    return float(_REDUCERS[criterion.reduce](seen)) if len(seen) else None
+
+
+def criterion_score(criterion: Criterion, signals: Mapping[str, Floats], frames: Bools) -> float | None:
+    """The criterion's 0–100 score over the selected frames; None when it could not be measured."""
+    value = criterion_value(criterion, signals, frames)
+    return None if value is None else linear_score(value, criterion.good, criterion.bad)
 
 
 def grade_rep(
@@ -91,8 +106,9 @@ def grade_rep(
     }
     weights: dict[str, float] = {name: exercise.weights.get(name, 0.0) for name in scores}
     for criterion in exercise.criteria:
-        in_view = np.where(facing[span], "front" in criterion.views, "side" in criterion.views)
-        value = criterion_score(criterion, np.where(in_view, signals[criterion.signal][span], np.nan))
+        frames = np.zeros(len(facing), dtype=bool)
+        frames[span] = np.where(facing[span], "front" in criterion.views, "side" in criterion.views)
+        value = criterion_score(criterion, signals, frames)
         if value is not None:
             scores[criterion.name] = value
             weights[criterion.name] = criterion.weight

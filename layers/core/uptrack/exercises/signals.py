@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Final, Literal
 
 import numpy as np
@@ -188,16 +189,16 @@ def _knee_lift_difference(body: Body) -> Floats:
     return result
 
 
-def _asymmetry(body: Body, first: str, vertex: str, last: str) -> Floats:
-    """|left − right| angle in degrees, only where both sides are comparably seen (NaN in profile)."""
-    sides = []
-    for side in ("left", "right"):
-        points = [body.xy(f"{side}_{j}").astype(np.float32) for j in (first, vertex, last)]
-        score = np.min([body.score(f"{side}_{j}") for j in (first, vertex, last)], axis=0)
-        sides.append((joint_angle(*points).astype(np.float64), score))
-    (left, left_score), (right, right_score) = sides
+def _paired_side(body: Body, side: str, first: str, vertex: str, last: str) -> Floats:
+    """One side's angle, only where both sides are comparably seen (NaN in profile): input to symmetry checks."""
+    sides = {}
+    for name in ("left", "right"):
+        points = [body.xy(f"{name}_{j}").astype(np.float32) for j in (first, vertex, last)]
+        score = np.min([body.score(f"{name}_{j}") for j in (first, vertex, last)], axis=0)
+        sides[name] = (joint_angle(*points).astype(np.float64), score)
+    (_, left_score), (_, right_score) = sides["left"], sides["right"]
     comparable = np.minimum(left_score, right_score) >= _SIDE_RATIO * np.maximum(left_score, right_score)
-    result: Floats = np.where(comparable, np.abs(left - right), np.nan)
+    result: Floats = np.where(comparable, sides[side][0], np.nan)
     return result
 
 
@@ -210,9 +211,15 @@ SIGNALS: Final[Mapping[str, SignalFn]] = {
     "elbow_angle": lambda b: _angle(b, "shoulder", "elbow", "wrist"),
     "shoulder_angle": lambda b: _angle(b, "hip", "shoulder", "elbow"),
     "body_line": lambda b: _angle(b, "shoulder", "hip", "ankle"),
-    "knee_asymmetry": lambda b: _asymmetry(b, "hip", "knee", "ankle"),
-    "elbow_asymmetry": lambda b: _asymmetry(b, "shoulder", "elbow", "wrist"),
-    "shoulder_asymmetry": lambda b: _asymmetry(b, "hip", "shoulder", "elbow"),
+    **{
+        f"{joint}_angle_{side}": partial(_paired_side, side=side, first=first, vertex=joint, last=last)
+        for joint, first, last in (
+            ("knee", "hip", "ankle"),
+            ("elbow", "shoulder", "wrist"),
+            ("shoulder", "hip", "elbow"),
+        )
+        for side in ("left", "right")
+    },
     "hip_height": hip_height,
     "shoulder_over_wrist": lambda b: _rise(b, "wrist", "shoulder", "upper_arm"),
     "wrist_over_elbow": lambda b: _rise(b, "elbow", "wrist", "forearm"),
