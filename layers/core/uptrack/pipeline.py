@@ -35,9 +35,11 @@ from uptrack.contract.messages import (
     WarningMessage,
 )
 from uptrack.contract.params import AnalysisRequest
+from uptrack.export import export_messages
 from uptrack.media import VideoInfo, VideoSource, iter_frames, load_image, media_kind, probe_video
 from uptrack.pose.engine import DEFAULT_BLAZEPOSE, DEFAULT_MODEL, MODEL_NAMES, EngineSettings, PoseEstimator, create_estimator, track_frames
 from uptrack.pose.series import PoseSeries
+from uptrack.reference import ReferenceMovement, ReferenceStore, not_found
 from uptrack.render import draw_skeleton, encode_png
 from uptrack.smoothing import smooth_series
 
@@ -160,10 +162,19 @@ def keypoints_batch(series: PoseSeries) -> KeypointsBatchMessage:
     return KeypointsBatchMessage(data=frames)
 
 
-def video_messages(series: PoseSeries, request: AnalysisRequest) -> list[BaseMessage]:
-    """The aggregator's job: everything after inference, in the order a client should read it."""
+def video_messages(
+    series: PoseSeries,
+    request: AnalysisRequest,
+    references: ReferenceStore | None = None,
+    owner: str | None = None,
+) -> list[BaseMessage]:
+    """The aggregator's job: everything after inference, in the order a client should read it.
+
+    `references` and `owner` (the token's owner) resolve `reference=ID`; without a store every id is unknown.
+    """
     from uptrack.exercises.catalogue import get_exercise
     from uptrack.exercises.session import exercise_messages
+    from uptrack.reference_session import reference_messages  # deferred: DTW is the optional 'reference' extra
 
     smoothed = smooth_series(series)
     pose_only = request.exercise is None and request.reference is None
@@ -173,12 +184,23 @@ def video_messages(series: PoseSeries, request: AnalysisRequest) -> list[BaseMes
         analysis = exercise_messages(smoothed, request, get_exercise(request.exercise))
         timeline += [m for m in analysis if not _is_closing(m)]
         closing += [m for m in analysis if _is_closing(m)]
+    if request.reference is not None:
+        analysis = reference_messages(smoothed, request, _reference(references, request.reference, owner))
+        timeline += [m for m in analysis if not _is_closing(m)]
+        closing += [m for m in analysis if _is_closing(m)]
     timeline.sort(key=lambda m: m.timestamp_ms or 0)  # stable: per-frame messages stay before rep events
     if request.keypoints:
         closing.insert(1 if closing else 0, keypoints_batch(smoothed))
     end_ms = int(series.timestamp_ms[-1]) if len(series) else 0
     closing.append(InitializationMessage(message=COMPLETED, ready=True, source="video", timestamp_ms=end_ms))
     return timeline + closing
+
+
+def _reference(references: ReferenceStore | None, reference_id: str, owner: str | None) -> ReferenceMovement:
+    """The caller's reference movement; unknown ids, other owners' ids and a missing store read alike."""
+    if references is None or owner is None:
+        raise not_found(reference_id)
+    return references.get(reference_id, owner)
 
 
 def _is_closing(message: BaseMessage) -> bool:
@@ -220,11 +242,15 @@ def analyze_path(
     model: str | None = None,
     chunk_frames: int = DEFAULT_CHUNK_FRAMES,
     workers: int = 1,
+    references: ReferenceStore | None = None,
+    owner: str | None = None,
+    export_to: Path | None = None,
 ) -> Iterator[BaseMessage]:
     """Analyse a local file on this machine; every expected failure becomes one final `error` message.
 
     `model` forces a pose model (by default the request picks it: `blazepose`, `mediapipeModel`); `workers`
-    processes analyse chunks in parallel, exactly the chunks the cloud would give its Lambdas.
+    processes analyse chunks in parallel, exactly the chunks the cloud would give its Lambdas. `references` and
+    `owner` resolve `reference=ID`; with `export=true` the annotated video is written to `export_to`.
     """
     try:
         yield from opening_messages(request, model)
@@ -250,7 +276,10 @@ def analyze_path(
         series = PoseSeries.concat([part.series for part in parts])
         if len(series) == 0:
             raise UptrackError(ErrorCode.MEDIA_DECODE_ERROR, "No video frame could be decoded.")
-        yield from video_messages(series, request)
+        messages = video_messages(series, request, references, owner)
+        if request.export and export_to is not None:
+            messages = export_messages(path, smooth_series(series), messages, export_to)
+        yield from messages
     except UptrackError as error:
         yield ErrorMessage.from_error(error)
 

@@ -11,9 +11,9 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from uptrack_service.commands import analyze, token
+from uptrack_service.commands import analyze, reference, token
 
-COMMANDS = (analyze, token)
+COMMANDS = (analyze, reference, token)
 EXIT_FAILURE = 2
 
 
