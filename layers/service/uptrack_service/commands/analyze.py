@@ -1,6 +1,8 @@
 """`uptrack analyze PATH`: analyse a local video or photo and print the contract's messages as JSON lines.
 
 stdout carries exactly one message per line (pipe it into `jq`); stderr carries a progress bar.
+`--reference ID` counts and scores repetitions of a movement made with `uptrack reference create`; `--export
+OUT.mp4` writes the annotated H.264 video and announces it with `export_ready` (a file:// URL).
 """
 
 from __future__ import annotations
@@ -13,14 +15,16 @@ import sys
 from pathlib import Path
 from urllib.parse import parse_qsl
 
-from uptrack.contract.errors import ErrorCode, UptrackError
+from uptrack.contract.errors import UptrackError
 from uptrack.contract.messages import BaseMessage, ErrorMessage, ImageOverlayMessage, ProgressMessage, dump_message
 from uptrack.contract.params import AnalysisRequest, parse_query
 from uptrack.exercises.catalogue import duration_exercise_ids, exercise_ids
 from uptrack.media import media_kind
 from uptrack.pipeline import analyze_path
 from uptrack.pose.engine import MODEL_NAMES, EngineSettings
+from uptrack.reference import LocalReferenceStore
 
+from uptrack_service.commands.reference import LOCAL_OWNER, references_dir
 from uptrack_service.plot import PlotError, PlotRecorder
 
 EXIT_ERROR = 2
@@ -38,7 +42,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     parser.add_argument("--difficulty", help="easy | medium | hard")
     for flag in FLAGS:
         parser.add_argument(f"--{flag}", action="store_true", help=f"emit {flag}" if flag != "blazepose" else None)
-    parser.add_argument("--export", type=Path, metavar="OUT.mp4", help="write the annotated video")
+    parser.add_argument("--export", type=Path, metavar="OUT.mp4", help="write the annotated video (H.264 MP4)")
+    parser.add_argument("--owner", default=LOCAL_OWNER, help=f"reference owner (default {LOCAL_OWNER})")
+    parser.add_argument("--store", type=Path, help="folder of references/ (default: $UPTRACK_HOME or ~/.uptrack)")
     parser.add_argument("--overlay", type=Path, metavar="OUT.png", help="image mode: write the overlay picture")
     parser.add_argument("--plot", type=Path, metavar="OUT.png", help="draw the main joint angle with each graded rep")
     parser.add_argument("--query", default="", help="a raw PoseTracker query string; flags above override it")
@@ -79,10 +85,6 @@ def run(args: argparse.Namespace) -> int:
     plot: PlotRecorder | None = None
     try:
         request = build_request(args)
-        if args.export:
-            raise UptrackError(
-                ErrorCode.FEATURE_NOT_SUPPORTED, "Video export is not available in this version of uptrack.", {}
-            )
         if args.plot:
             plot = PlotRecorder(args.plot, args.path, request)
             request = plot.request
@@ -90,7 +92,14 @@ def run(args: argparse.Namespace) -> int:
         return _emit(ErrorMessage.from_error(error), progress, args)
     status = 0
     for message in analyze_path(
-        args.path, request, EngineSettings(threads=args.threads), model=args.model, workers=args.workers
+        args.path,
+        request,
+        EngineSettings(threads=args.threads),
+        model=args.model,
+        workers=args.workers,
+        references=LocalReferenceStore(references_dir(args.store)),
+        owner=args.owner,
+        export_to=args.export or Path(f"{args.path.stem}.uptrack.mp4"),
     ):
         if plot is None or plot.shows(message):
             status = max(status, _emit(message, progress, args))
