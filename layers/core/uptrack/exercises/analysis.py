@@ -160,7 +160,7 @@ def _in_posture(signals: Mapping[str, Floats], posture: Posture) -> Bools:
 
 def _view(facing: Bools) -> str:
     """The clip's main camera view."""
-    return "front" if np.mean(facing) > 0.5 else "side"
+    return "front" if len(facing) and np.mean(facing) > 0.5 else "side"
 
 
 def facing_camera(shoulder_width: Floats, times_s: Floats) -> Bools:

@@ -1,0 +1,62 @@
+"""Signal clean-up and per-rep scoring functions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from uptrack.exercises.catalogue import Tempo, get_exercise
+from uptrack.exercises.filters import bridge_gaps, clean, frames_for, running_median
+from uptrack.exercises.grading import DEPTH_AT_TARGET, depth_score, fired_cues, linear_score, tempo_score
+
+TIMES = np.arange(20) / 10.0
+
+
+def test_short_gaps_are_bridged_long_ones_kept() -> None:
+    values = np.arange(20, dtype=np.float64)
+    values[3:5] = np.nan
+    values[8:16] = np.nan
+    bridged = bridge_gaps(values, TIMES, max_gap_s=0.5)
+    assert bridged[3:5].tolist() == [3.0, 4.0]
+    assert np.isnan(bridged[8:16]).all()
+
+
+def test_running_median_removes_a_one_frame_swap_and_keeps_missing_frames_missing() -> None:
+    values = np.full(9, 10.0)
+    values[4] = 90.0
+    values[8] = np.nan
+    filtered = running_median(values, 3)
+    assert filtered[4] == 10.0 and np.isnan(filtered[8])
+
+
+def test_window_is_odd_and_follows_the_frame_rate() -> None:
+    assert frames_for(0.2, np.arange(100) / 30.0) == 7
+    assert frames_for(0.2, np.arange(100) / 10.0) == 3
+    assert frames_for(0.2, np.array([0.0])) == 1
+    assert clean(np.array([]), np.array([])).size == 0
+
+
+@pytest.mark.parametrize(("value", "expected"), [(10, 100), (40, 0), (25, 50), (0, 100), (99, 0)])
+def test_linear_score_is_clamped_either_direction(value: float, expected: float) -> None:
+    assert linear_score(value, good=10, bad=40) == expected
+    assert linear_score(-value, good=-10, bad=-40) == expected
+
+
+def test_depth_score_bands() -> None:
+    assert depth_score(1.0, 1.5) == DEPTH_AT_TARGET
+    assert depth_score(1.5, 1.5) == depth_score(3.0, 1.5) == 100
+    assert depth_score(0.5, 1.5) < DEPTH_AT_TARGET / 2 + 1e-9
+    assert depth_score(-1.0, 1.5) == 0
+
+
+def test_tempo_score() -> None:
+    tempo = Tempo(counted=(0.5, 10.0), ideal=(1.0, 4.0))
+    assert tempo_score(2.0, tempo) == 100
+    assert tempo_score(0.5, tempo) == tempo_score(10.0, tempo) == 40
+    assert 40 < tempo_score(0.75, tempo) < 100
+
+
+def test_cues_fire_below_their_bar_in_catalogue_order() -> None:
+    squat = get_exercise("squat")
+    assert fired_cues(squat, {"depth": 100, "tempo": 100, "stability": 100}) == ()
+    cues = fired_cues(squat, {"depth": 60, "tempo": 50, "stability": 100})
+    assert cues[0].startswith("Go lower") and len(cues) == 2
