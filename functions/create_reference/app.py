@@ -1,0 +1,28 @@
+"""POST /references: reserve a reference-movement upload exactly like an upload (its processing is elsewhere)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from uptrack_service import wiring
+from uptrack_service.lambda_events import HttpEvent, respond
+from uptrack_service.models import UploadKind
+from uptrack_service.observability import logger, metrics, tracer
+from uptrack_service.upload_service import UploadBody, create_upload
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = parse(event=event, model=HttpEvent)
+    body = request.json_body
+    return respond(
+        lambda: create_upload(
+            request.query(), UploadBody.model_validate(body()), wiring.upload_deps(), UploadKind.REFERENCE
+        ),
+        status=201,
+    )

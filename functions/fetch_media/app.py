@@ -1,0 +1,29 @@
+"""Asynchronous fetch of a `videoSrc` / `imageSrc` into the bucket (invoked by POST /uploads)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Field
+from uptrack_service import wiring
+from uptrack_service.models import UploadId
+from uptrack_service.observability import logger, metrics, tracer
+from uptrack_service.upload_service import fetch_media
+
+
+class FetchEvent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    upload_id: UploadId = Field(alias="uploadId")
+
+
+@logger.inject_lambda_context(correlation_id_path="uploadId")
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = FetchEvent.model_validate(event)
+    return {
+        "uploadId": request.upload_id,
+        "result": fetch_media(request.upload_id, wiring.upload_deps(), wiring.delivery()),
+    }

@@ -1,0 +1,18 @@
+"""The state machine's Catch: turn any failure into one typed `error` message for the subscriber."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from uptrack_service import wiring
+from uptrack_service.failures import report_failure
+from uptrack_service.models import FailureReport
+from uptrack_service.observability import logger, metrics, tracer
+
+
+@logger.inject_lambda_context(correlation_id_path="uploadId")
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return report_failure(FailureReport.model_validate(event), wiring.failure_deps())

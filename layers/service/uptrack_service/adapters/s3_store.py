@@ -1,0 +1,86 @@
+"""`ObjectStore` over one S3 bucket: SigV4 presigned URLs, ranged reads, streamed multipart uploads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from botocore.exceptions import ClientError
+
+from uptrack_service.ports import ObjectInfo, ObjectMissingError, PresignedUpload
+
+_MISSING = frozenset({"NoSuchKey", "404", "NotFound"})
+
+
+def _missing(exc: ClientError) -> bool:
+    return str(exc.response.get("Error", {}).get("Code")) in _MISSING
+
+
+class S3ObjectStore:
+    """The client must sign with SigV4 (`Config(signature_version="s3v4")`) so presigned URLs bind their headers."""
+
+    def __init__(self, client: Any, bucket: str) -> None:
+        self._client = client
+        self.bucket = bucket
+
+    def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
+        self._client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+
+    def get_bytes(self, key: str) -> bytes:
+        try:
+            response = self._client.get_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if _missing(exc):
+                raise ObjectMissingError(key) from None
+            raise
+        return bytes(response["Body"].read())
+
+    def read_head(self, key: str, length: int) -> bytes:
+        try:
+            response = self._client.get_object(Bucket=self.bucket, Key=key, Range=f"bytes=0-{max(0, length - 1)}")
+        except ClientError as exc:
+            if _missing(exc):
+                raise ObjectMissingError(key) from None
+            if exc.response.get("Error", {}).get("Code") == "InvalidRange":  # an empty object
+                return b""
+            raise
+        return bytes(response["Body"].read())[:length]
+
+    def head(self, key: str) -> ObjectInfo | None:
+        try:
+            response = self._client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if _missing(exc):
+                return None
+            raise
+        return ObjectInfo(size=int(response["ContentLength"]), content_type=response.get("ContentType"))
+
+    def download(self, key: str, path: Path) -> None:
+        try:
+            self._client.download_file(self.bucket, key, str(path))
+        except ClientError as exc:
+            if _missing(exc):
+                raise ObjectMissingError(key) from None
+            raise
+
+    def upload_stream(self, key: str, stream: BinaryIO, content_type: str) -> None:
+        self._client.upload_fileobj(stream, self.bucket, key, ExtraArgs={"ContentType": content_type})
+
+    def delete(self, key: str) -> None:
+        self._client.delete_object(Bucket=self.bucket, Key=key)
+
+    def presign_put(self, key: str, content_type: str, content_length: int, expires_s: int) -> PresignedUpload:
+        """A PUT URL whose signature covers Content-Type and Content-Length: any other type or size is refused."""
+        params = {"Bucket": self.bucket, "Key": key, "ContentType": content_type, "ContentLength": content_length}
+        url = self._client.generate_presigned_url("put_object", Params=params, ExpiresIn=expires_s)
+        headers = {"Content-Type": content_type, "Content-Length": str(content_length)}
+        return PresignedUpload(url=url, method="PUT", headers=headers, expires_in_s=expires_s)
+
+    def presign_get(self, key: str, expires_s: int) -> str:
+        url: str = self._client.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_s
+        )
+        return url
+
+    def media_source(self, key: str) -> str:
+        return self.presign_get(key, 3600)

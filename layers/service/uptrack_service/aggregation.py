@@ -1,0 +1,57 @@
+"""The aggregator's logic: join the chunks in order, run the exercise analysis, deliver the results."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from uptrack.contract.errors import ErrorCode, UptrackError
+from uptrack.pipeline import video_messages
+from uptrack.pose.series import PoseSeries
+
+from uptrack_service.delivery import Delivery, public_error
+from uptrack_service.inference import AnalysisTaskError
+from uptrack_service.models import AnalysisInput, ChunkItem, Status, UploadRecord, manifest_key
+from uptrack_service.observability import logger, metrics, tracer
+from uptrack_service.ports import ObjectStore, UploadStore
+
+
+@dataclass
+class AggregationDeps:
+    uploads: UploadStore
+    objects: ObjectStore
+    delivery: Delivery
+
+
+def load_series(objects: ObjectStore, items: list[ChunkItem]) -> PoseSeries:
+    """Every chunk's keypoints, read in parallel and joined in frame order."""
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        parts = list(pool.map(lambda item: PoseSeries.from_bytes(objects.get_bytes(item.key)), items))
+    return PoseSeries.concat(parts)
+
+
+@tracer.capture_method
+def aggregate(payload: AnalysisInput, deps: AggregationDeps) -> dict[str, Any]:
+    record: UploadRecord | None = None
+    try:
+        record = deps.uploads.get(payload.upload_id)
+        if record is None:
+            raise UptrackError(ErrorCode.UPLOAD_NOT_FOUND, "No such upload.")
+        if payload.manifest_key != manifest_key(payload.upload_id) or payload.media_key != record.object_key:
+            raise UptrackError(ErrorCode.ANALYSIS_FAILED, "The task does not match its upload.")
+        request = record.analysis_request()
+        items = [ChunkItem.model_validate(item) for item in json.loads(deps.objects.get_bytes(payload.manifest_key))]
+        series = load_series(deps.objects, items)
+        if len(series) == 0:
+            raise UptrackError(ErrorCode.MEDIA_DECODE_ERROR, "No video frame could be decoded.")
+        messages = video_messages(series, request)
+    except UptrackError as error:
+        deps.delivery.fail(payload.upload_id, error, record.analysis_request() if record else None)
+        raise AnalysisTaskError(public_error(error)) from None
+    deps.delivery.emit(payload.upload_id, "final", messages)
+    deps.uploads.transition(payload.upload_id, Status.COMPLETED, (Status.PROCESSING,))
+    metrics.add_metric(name="AnalysesCompleted", unit="Count", value=1)
+    logger.info("analysis completed", extra={"upload_id": payload.upload_id, "messages": len(messages)})
+    return {"status": "completed", "messages": len(messages), "frames": len(series)}

@@ -1,0 +1,212 @@
+"""Records the service keeps, and the payloads its functions exchange (pydantic, validated at every boundary).
+
+Object keys are made here, from server-generated ids only: a client never names an S3 key.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from uptrack.contract.params import AnalysisRequest
+
+UPLOAD_ID_RE: Final = r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
+UploadId = Annotated[str, Field(pattern=UPLOAD_ID_RE)]
+MEDIA_PREFIX: Final = "media/"
+REFERENCE_PREFIX: Final = "references/"
+_MEDIA_KEY = re.compile(r"^media/([0-9a-f-]{36})/source$")
+
+
+def new_upload_id() -> str:
+    """A random UUID: unguessable, a valid Step Functions execution name, and the only part of our keys."""
+    return str(uuid.uuid4())
+
+
+def media_key(upload_id: str) -> str:
+    return f"{MEDIA_PREFIX}{upload_id}/source"
+
+
+def reference_key(upload_id: str) -> str:
+    return f"{REFERENCE_PREFIX}{upload_id}/source"
+
+
+def upload_id_from_key(key: str) -> str | None:
+    """The upload id of an analysis media key (already unquoted), or None for any other object."""
+    match = _MEDIA_KEY.match(key)
+    return match.group(1) if match and re.match(UPLOAD_ID_RE, match.group(1)) else None
+
+
+def manifest_key(upload_id: str) -> str:
+    return f"work/{upload_id}/manifest.json"
+
+
+def chunk_key(upload_id: str, index: int) -> str:
+    return f"work/{upload_id}/chunks/{index:05d}.npz"
+
+
+def segment_key(upload_id: str, stage: str) -> str:
+    return f"messages/{upload_id}/{stage}.json"
+
+
+def large_message_key(upload_id: str, seq: int) -> str:
+    return f"messages/{upload_id}/large/{seq:08d}.json"
+
+
+class Status(StrEnum):
+    AWAITING_UPLOAD = "awaiting_upload"
+    FETCHING = "fetching"
+    VALIDATING = "validating"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+TERMINAL: Final = frozenset({Status.COMPLETED, Status.FAILED})
+
+
+class UploadKind(StrEnum):
+    ANALYSIS = "analysis"
+    REFERENCE = "reference"
+
+
+class UploadRecord(BaseModel):
+    """One upload (or reference upload) and its delivery bookkeeping.
+
+    `stage_start`/`stage_count` map each emitted stage (a batch of messages, e.g. `opening`, `progress-00003`,
+    `final`) to its reserved `seq` range; `subscribers` are the WebSocket connections that asked for live messages.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    upload_id: UploadId
+    kind: UploadKind = UploadKind.ANALYSIS
+    token_hash: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    token_id: str
+    request: dict[str, Any]
+    source: Literal["video", "image"]
+    object_key: str
+    content_type: str
+    max_bytes: int
+    status: Status
+    created_at: datetime
+    expires_at: int
+    next_seq: int = 1
+    stage_start: dict[str, int] = Field(default_factory=dict)
+    stage_count: dict[str, int] = Field(default_factory=dict)
+    frames_done: int = 0
+    frames_total: int | None = None
+    chunk_count: int | None = None
+    subscribers: frozenset[str] = frozenset()
+    error_code: str | None = None
+
+    def analysis_request(self) -> AnalysisRequest:
+        return AnalysisRequest.model_validate(self.request)
+
+    def stages(self) -> list[tuple[str, int, int]]:
+        """(stage, first seq, count) in seq order."""
+        return sorted(
+            ((name, start, self.stage_count.get(name, 0)) for name, start in self.stage_start.items()),
+            key=lambda item: item[1],
+        )
+
+
+def stored_request(request: AnalysisRequest) -> dict[str, Any]:
+    """The request as stored: wire names, never the token."""
+    return request.model_dump(mode="json", by_alias=True, exclude={"token"})
+
+
+class Reservation(BaseModel):
+    """The `seq` range of one stage, and who should get it live."""
+
+    model_config = ConfigDict(frozen=True)
+
+    start: int
+    count: int
+    subscribers: frozenset[str]
+    frames_done: int = 0
+    fresh: bool = True
+
+
+class Connection(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    connection_id: str
+    upload_id: UploadId
+    token_id: str
+    connected_at: datetime
+    expires_at: int
+
+
+class VideoInfoPayload(BaseModel):
+    """What a chunk worker needs to know about the video (no re-probe per chunk)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    codec: str
+    fps: float
+    frame_count: int = Field(alias="frameCount")
+    duration_s: float = Field(alias="durationS")
+    width: int
+    height: int
+    rotation: int = 0
+
+
+class ChunkItem(BaseModel):
+    """One manifest entry: frames [start, stop) and where the worker writes its keypoints."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    index: int = Field(ge=0)
+    start: int = Field(ge=0)
+    stop: int = Field(ge=1)
+    key: str
+
+
+class AnalysisInput(BaseModel):
+    """The state machine's input, as the validation function starts it (also the aggregator's payload)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    upload_id: UploadId = Field(alias="uploadId")
+    bucket: str
+    media_key: str = Field(alias="mediaKey")
+    source: Literal["video", "image"]
+    manifest_key: str | None = Field(default=None, alias="manifestKey")
+    video: VideoInfoPayload | None = None
+
+
+class ChunkTask(BaseModel):
+    """The inference function's payload for one Map item (the ASL's ItemSelector builds it)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    kind: Literal["chunk"] = "chunk"
+    upload_id: UploadId = Field(alias="uploadId")
+    bucket: str
+    media_key: str = Field(alias="mediaKey")
+    video: VideoInfoPayload
+    chunk: ChunkItem
+
+
+class ImageTask(BaseModel):
+    """The inference function's payload for a photo (the short path)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    kind: Literal["image"] = "image"
+    upload_id: UploadId = Field(alias="uploadId")
+    bucket: str
+    media_key: str = Field(alias="mediaKey")
+
+
+class FailureReport(BaseModel):
+    """What the ASL's Catch hands the failure reporter: the upload and the States error object."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    upload_id: UploadId = Field(alias="uploadId")
+    error: dict[str, Any] = Field(default_factory=dict)

@@ -1,0 +1,118 @@
+"""WebSocket logic: who may connect, and a subscribe that misses nothing.
+
+`$connect` admits a connection only with the token that created the upload. `subscribe` first adds the
+connection to the upload's subscriber set, then replays the stored messages after `afterSeq`. Delivery reserves a
+stage and reads the subscriber set in one atomic update, so each stage is either pushed live to this connection
+or visible to the replay (possibly both: clients drop a `seq` they already have). A gone connection is deleted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from uptrack.contract.errors import ErrorCode, UptrackError
+from uptrack.contract.messages import ErrorMessage, dump_message
+
+from uptrack_service.delivery import Delivery, encode
+from uptrack_service.models import UPLOAD_ID_RE, Connection
+from uptrack_service.observability import logger, metrics
+from uptrack_service.ports import ConnectionStore, UploadStore
+from uptrack_service.settings import ServiceSettings
+from uptrack_service.upload_service import owned_upload
+
+SUBSCRIBE: Final = "subscribe"
+
+
+class SubscribeRequest(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    action: str
+    upload_id: str | None = Field(default=None, alias="uploadId", pattern=UPLOAD_ID_RE)
+    after_seq: int = Field(default=0, alias="afterSeq", ge=0)
+
+
+@dataclass
+class SubscriptionDeps:
+    uploads: UploadStore
+    connections: ConnectionStore
+    delivery: Delivery
+    settings: ServiceSettings
+    now: Callable[[], datetime]
+
+
+class ConnectRefusedError(Exception):
+    def __init__(self, status: int, error: UptrackError) -> None:
+        super().__init__(error.message)
+        self.status = status
+        self.error = error
+
+
+def connect(connection_id: str, query: Mapping[str, str], deps: SubscriptionDeps) -> Connection:
+    """Admit a connection for one upload; raises ConnectRefusedError (401 no token, 403 anything else)."""
+    token = query.get("token")
+    upload_id = query.get("uploadId") or query.get("upload_id") or ""
+    if not token:
+        raise ConnectRefusedError(401, UptrackError(ErrorCode.MISSING_TOKEN, "Missing token=YOUR_API_KEY."))
+    try:
+        record = owned_upload(deps.uploads, upload_id, token)
+    except UptrackError as error:
+        raise ConnectRefusedError(403, error) from None
+    now = deps.now()
+    connection = Connection(
+        connection_id=connection_id,
+        upload_id=record.upload_id,
+        token_id=record.token_id,
+        connected_at=now,
+        expires_at=int((now + timedelta(seconds=deps.settings.connection_ttl_s)).timestamp()),
+    )
+    deps.connections.put(connection)
+    metrics.add_metric(name="Connections", unit="Count", value=1)
+    return connection
+
+
+def disconnect(connection_id: str, deps: SubscriptionDeps) -> None:
+    connection = deps.connections.delete(connection_id)
+    if connection is not None:
+        deps.uploads.unsubscribe(connection.upload_id, connection_id)
+
+
+def _tell(deps: SubscriptionDeps, upload_id: str, connection_id: str, error: UptrackError) -> None:
+    frame = encode(dump_message(ErrorMessage.from_error(error, upload_id=upload_id or None)))
+    deps.delivery.send(upload_id, connection_id, [frame])
+
+
+def subscribe(connection_id: str, body: Mapping[str, Any], deps: SubscriptionDeps) -> int:
+    """Start live delivery, then replay what is stored; returns how many messages were replayed."""
+    connection = deps.connections.get(connection_id)
+    if connection is None:
+        logger.warning("subscribe from an unknown connection", extra={"connection_id": connection_id})
+        return 0
+    upload_id = connection.upload_id
+    try:
+        request = SubscribeRequest.model_validate(body)
+    except ValidationError:
+        _tell(deps, upload_id, connection_id, UptrackError(ErrorCode.INVALID_PARAMS, "Malformed subscribe message."))
+        return 0
+    if request.action != SUBSCRIBE:
+        error = UptrackError(ErrorCode.INVALID_PARAMS, f'Unknown action; send {{"action": "{SUBSCRIBE}"}}.')
+        _tell(deps, upload_id, connection_id, error)
+        return 0
+    if request.upload_id is not None and request.upload_id != upload_id:
+        _tell(deps, upload_id, connection_id, UptrackError(ErrorCode.UPLOAD_NOT_FOUND, "No such upload."))
+        return 0
+    if not deps.uploads.subscribe(upload_id, connection_id, deps.settings.max_subscribers):
+        error = UptrackError(ErrorCode.INVALID_PARAMS, "Too many subscribers for this upload.")
+        _tell(deps, upload_id, connection_id, error)
+        return 0
+    record = deps.uploads.get(upload_id)
+    if record is None:
+        return 0
+    replay = list(deps.delivery.stored(record, request.after_seq, wait_s=deps.delivery.limits.segment_wait_s))
+    frames = [deps.delivery.sendable(upload_id, wire, deps.delivery.limits.ws_bytes) for wire in replay]
+    deps.delivery.send(upload_id, connection_id, frames)
+    logger.info("subscribed", extra={"upload_id": upload_id, "replayed": len(frames)})
+    return len(frames)
