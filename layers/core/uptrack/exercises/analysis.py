@@ -8,6 +8,7 @@ a candidate count (target reached, plausible duration, started in the exercise's
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Final
@@ -42,6 +43,9 @@ HANDS_ON_FLOOR: Final = 0.6
 RELATIVE_DEPTH: Final = 0.75
 """A rep must also reach this share of the median depth of the clip's counted reps: a coach judges a half rep
 against the person's own full ones, which also absorbs 2-D foreshortening of the absolute target."""
+
+POSTURE_HOLD_S: Final = 0.3
+"""A placement state must last this long to be reported."""
 
 PROGRESSION_STEPS: Final = (25.0, 50.0, 75.0, 100.0)
 """Progression values reported as a rep passes them (contract §3.9)."""
@@ -94,7 +98,7 @@ class ExerciseAnalysis:
     hold_score: float | None = None
     hold_cues: tuple[str, ...] = ()
     start_ms: int | None = None
-    """When the exercise started (first rep begins, first second held); None if it never did."""
+    """When the exercise started (first counted rep begins, first second held); None if it never did."""
     posture: tuple[PostureState, ...] = ()
     progression: tuple[tuple[int, float], ...] = field(default=())
 
@@ -210,7 +214,7 @@ def _analyze_reps(
         _rep_result(exercise, c, v, bar, signals, facing, times_s, ideal)
         for c, v in zip(candidates, verdicts, strict=True)
     )
-    start = min((r.start_ms for r in results), default=None)
+    start = min((r.start_ms for r in results if r.counted), default=None)
     return replace(
         base,
         candidates=results,
@@ -296,19 +300,33 @@ def _posture_states(
     in_posture: Bools,
     start_ms: int | None,
 ) -> tuple[PostureState, ...]:
-    """Placement changes (held at least 0.3 s) from the first frame until the exercise starts."""
-    window = frames_for(0.3, times_s)
+    """Placement changes from the first frame until the exercise starts; a state shorter than
+    `POSTURE_HOLD_S` is skipped so a body coming into view yields one message, not one per keypoint."""
+    window = frames_for(POSTURE_HOLD_S, times_s)
     missing_now = [running_median(m.astype(np.float64), window) > 0.5 for m in missing]
     posture_now = running_median(in_posture.astype(np.float64), window) > 0.5
-    states: list[PostureState] = []
+    changes: list[PostureState] = []
     for i, t in enumerate(times_s):
         if start_ms is not None and _ms(t) >= start_ms:
             break
         absent = tuple(g for g, m in zip(exercise.required_keypoints, missing_now, strict=True) if m[i])
         state = PostureState(_ms(t), not absent and bool(posture_now[i]), absent, bool(posture_now[i]))
-        if not states or (state.missing, state.in_posture) != (states[-1].missing, states[-1].in_posture):
+        if not changes or _placement(state) != _placement(changes[-1]):
+            changes.append(state)
+    lasting = [
+        s for s, after in itertools.pairwise(changes) if after.timestamp_ms - s.timestamp_ms >= POSTURE_HOLD_S * 1000
+    ]
+    states: list[PostureState] = []
+    for state in [*lasting, *changes[-1:]]:
+        if not states or _placement(state) != _placement(states[-1]):
             states.append(state)
+    if states:  # the first placement we trust stands for the clip's opening frames too
+        states[0] = replace(states[0], timestamp_ms=changes[0].timestamp_ms)
     return tuple(states)
+
+
+def _placement(state: PostureState) -> tuple[tuple[str, ...], bool]:
+    return state.missing, state.in_posture
 
 
 def _hold_start(holding: Bools, times_s: Floats, first_tick_ms: int) -> int:
