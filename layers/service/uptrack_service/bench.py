@@ -1,8 +1,11 @@
-"""`make bench`: speed and memory of the pose pipeline on the shared clips, per clip and model.
+"""`make bench`: speed and memory of pose analysis on the shared clips, per clip and model.
 
-Each (clip, model) runs in a fresh process so peak RSS and cold start are that run's own. Printed per row:
-analysed fps, real-time factor (video seconds per wall second), per-stage ms per analysed frame
-(decode / preprocess / infer / postprocess), peak RSS and cold start (imports + model load).
+Each measurement runs in a fresh process so peak RSS and cold start are that run's own. Rows:
+- `plain`: the per-frame pipeline, one process, every frame decoded and tracked: analysed fps, real-time factor
+  (video seconds per wall second), per-stage ms per frame (decode / preprocess / infer / postprocess), peak RSS
+  and cold start (imports + model load);
+- `uptrack`: what `uptrack analyze` really does (chunks in parallel worker processes, ANALYSIS_FPS sampling,
+  then the aggregation into messages), measured in the same run for the comparison line.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import argparse
 import csv
 import json
 import multiprocessing
+import os
 import resource
 import time
 from dataclasses import asdict, dataclass
@@ -23,6 +27,7 @@ from uptrack.pose.engine import MODEL_NAMES
 class BenchRow:
     clip: str
     model: str
+    mode: str
     resolution: str
     frames: int
     video_s: float
@@ -40,21 +45,24 @@ class BenchRow:
         return self.video_s / self.wall_s
 
 
-def _measure(clip: Path, model: str, threads: int) -> BenchRow:
-    """One run, inside a fresh process: cold start, then decode + track every frame of the clip."""
+def _peak_rss_mb() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024
+
+
+def _measure_plain(clip: Path, model: str, threads: int) -> BenchRow:
+    """Cold start, then decode + track every frame of the clip in this process."""
     start = time.perf_counter()
-    from uptrack.media import probe_video
+    from uptrack.media import iter_frames, probe_video
     from uptrack.pose.engine import EngineSettings, create_estimator
-    from uptrack.pose.series import PoseSeries  # noqa: F401  (part of what a worker imports)
 
     estimator = create_estimator(EngineSettings(model=model, threads=threads))
     cold_start = time.perf_counter() - start
     info = probe_video(clip)
     frames = 0
-    begin = time.perf_counter()
     decode_s = 0.0
-    from uptrack.media import iter_frames
-
+    begin = time.perf_counter()
     iterator = iter_frames(clip)
     while True:
         tick = time.perf_counter()
@@ -67,22 +75,52 @@ def _measure(clip: Path, model: str, threads: int) -> BenchRow:
     wall = time.perf_counter() - begin
     stages = {"decode": 1000.0 * decode_s / max(frames, 1), **estimator.timer.per_frame_ms(frames)}
     return BenchRow(
-        clip=clip.name,
-        model=model,
-        resolution=f"{info.width}x{info.height}",
-        frames=frames,
-        video_s=info.duration_s,
-        wall_s=wall,
-        cold_start_s=cold_start,
-        stage_ms=stages,
-        peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        clip.name,
+        model,
+        "plain",
+        f"{info.width}x{info.height}",
+        frames,
+        info.duration_s,
+        wall,
+        cold_start,
+        stages,
+        _peak_rss_mb(),
     )
 
 
-def run_isolated(clip: Path, model: str, threads: int) -> BenchRow:
+def _measure_pipeline(clip: Path, model: str, workers: int) -> BenchRow:
+    """`analyze_path` end to end (every message built), as the CLI runs it."""
+    from uptrack.contract.params import AnalysisRequest
+    from uptrack.media import probe_video
+    from uptrack.pipeline import analysis_stride, analyze_path
+    from uptrack.pose.engine import EngineSettings
+
+    info = probe_video(clip)
+    begin = time.perf_counter()
+    messages = list(analyze_path(clip, AnalysisRequest(), EngineSettings(), model=model, workers=workers))
+    wall = time.perf_counter() - begin
+    if messages[-1].model_dump().get("type") == "error":
+        raise RuntimeError(f"{clip.name}: {messages[-1]}")
+    analysed = -(-info.frame_count // analysis_stride(info.fps))
+    return BenchRow(
+        clip.name,
+        model,
+        f"uptrack x{workers}",
+        f"{info.width}x{info.height}",
+        analysed,
+        info.duration_s,
+        wall,
+        0.0,
+        {},
+        _peak_rss_mb(),
+    )
+
+
+def run_isolated(function: object, *args: object) -> BenchRow:
     context = multiprocessing.get_context("spawn")
     with context.Pool(1) as pool:
-        return pool.apply(_measure, (clip, model, threads))
+        row: BenchRow = pool.apply(function, args)  # type: ignore[arg-type]
+        return row
 
 
 def shared_clips(media: Path, only_720p: bool) -> list[Path]:
@@ -95,18 +133,20 @@ def shared_clips(media: Path, only_720p: bool) -> list[Path]:
 
 def print_table(rows: list[BenchRow]) -> None:
     header = (
-        f"{'clip':<44} {'model':<18} {'size':>9} {'frames':>6} {'fps':>6} {'x RT':>5} "
+        f"{'clip':<42} {'model':<18} {'mode':<10} {'size':>9} {'frames':>6} {'fps':>6} {'x RT':>6} "
         f"{'dec':>5} {'pre':>5} {'inf':>5} {'post':>5} {'RSS MB':>7} {'cold s':>6}"
     )
     print(header)
     print("-" * len(header))
     for row in rows:
         ms = row.stage_ms
+        stages = " ".join(
+            f"{ms[k]:>5.1f}" if k in ms else f"{'':>5}" for k in ("decode", "preprocess", "infer", "postprocess")
+        )
+        cold = f"{row.cold_start_s:>6.2f}" if row.cold_start_s else f"{'':>6}"
         print(
-            f"{row.clip[:44]:<44} {row.model:<18} {row.resolution:>9} {row.frames:>6} {row.fps:>6.1f} "
-            f"{row.realtime_factor:>5.2f} {ms.get('decode', 0):>5.1f} {ms.get('preprocess', 0):>5.1f} "
-            f"{ms.get('infer', 0):>5.1f} {ms.get('postprocess', 0):>5.1f} {row.peak_rss_mb:>7.0f} "
-            f"{row.cold_start_s:>6.2f}"
+            f"{row.clip[:42]:<42} {row.model:<18} {row.mode:<10} {row.resolution:>9} {row.frames:>6} "
+            f"{row.fps:>6.1f} {row.realtime_factor:>6.2f} {stages} {row.peak_rss_mb:>7.0f} {cold}"
         )
 
 
@@ -115,16 +155,15 @@ def main() -> None:
     parser.add_argument("--media", type=Path, default=Path("../shared/media"))
     parser.add_argument("--models", nargs="*", default=list(MODEL_NAMES))
     parser.add_argument("--all-clips", action="store_true", help="every clip, not only the 720p ones")
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=1, help="onnxruntime threads of the plain rows")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="workers of the uptrack rows")
     parser.add_argument("--json", type=Path, help="also write the rows here (input of uptrack_service.cost_model)")
     args = parser.parse_args()
     rows = []
     for clip in shared_clips(args.media, only_720p=not args.all_clips):
         for model in args.models:
-            try:
-                rows.append(run_isolated(clip, model, args.threads))
-            except FileNotFoundError as missing:
-                print(f"skipped {model}: {missing}")
+            rows.append(run_isolated(_measure_plain, clip, model, args.threads))
+            rows.append(run_isolated(_measure_pipeline, clip, model, args.workers))
     print_table(rows)
     if args.json:
         args.json.write_text(json.dumps([asdict(row) for row in rows], indent=1))

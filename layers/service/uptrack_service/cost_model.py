@@ -102,7 +102,11 @@ def estimate(scenario: Scenario, cost: FrameCost) -> Estimate:
 
 
 def frame_cost_from_bench(path: Path, model: str) -> FrameCost:
-    rows = [row for row in json.loads(path.read_text()) if row["model"] == model and "720" in row["resolution"]]
+    rows = [
+        row
+        for row in json.loads(path.read_text())
+        if row["model"] == model and row["mode"] == "plain" and "720" in row["resolution"]
+    ]
     if not rows:
         raise SystemExit(f"no 720p rows for {model} in {path}")
 
