@@ -1,0 +1,135 @@
+"""Repetition exercises: rep progress from the catalogue's components, candidates, the rules that make one count.
+
+A candidate (`counting`) counts when it came back to the start position, reached the difficulty's target, started
+in the exercise's posture, lasted a plausible time, and reached `RELATIVE_DEPTH` of this person's typical depth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+
+from uptrack.contract.grades import grade_for
+from uptrack.contract.params import Difficulty
+from uptrack.exercises.catalogue import ExerciseDefinition
+from uptrack.exercises.clip import ClipFrames, posture_states, to_ms
+from uptrack.exercises.counting import Candidate, find_candidates
+from uptrack.exercises.filters import clean
+from uptrack.exercises.grading import grade_rep
+from uptrack.exercises.results import ExerciseAnalysis, RepResult
+
+Floats = npt.NDArray[np.float64]
+Bools = npt.NDArray[np.bool_]
+
+RELATIVE_DEPTH: Final = 0.75
+"""A rep must also reach this share of the median depth of the clip's counted reps: a coach judges a half rep
+against the person's own full ones, which also absorbs 2-D foreshortening of the absolute target."""
+
+PROGRESSION_STEPS: Final = (25.0, 50.0, 75.0, 100.0)
+"""Progression values reported as a rep passes them (contract §3.9)."""
+
+
+def rep_progress(
+    exercise: ExerciseDefinition, difficulty: Difficulty, signals: Mapping[str, Floats], facing: Bools
+) -> tuple[Floats, float]:
+    """Per-frame progress (weighted over the components seen in each frame) and the progress of the ideal rep."""
+    total = np.zeros(len(facing))
+    weight = np.zeros(len(facing))
+    ideal = 0.0
+    for component in exercise.components:
+        span = component.target.at(difficulty) - component.rest
+        part = (signals[component.signal] - component.rest) / span
+        in_view = np.where(facing, "front" in component.views, "side" in component.views)
+        seen = np.isfinite(part) & in_view
+        total[seen] += component.weight * part[seen]
+        weight[seen] += component.weight
+        ideal += component.weight * (component.ideal - component.rest) / span
+    with np.errstate(invalid="ignore", divide="ignore"):
+        progress: Floats = np.where(weight > 0, total / weight, np.nan)
+    return progress, ideal / sum(c.weight for c in exercise.components)
+
+
+def analyze_reps(
+    clip: ClipFrames, exercise: ExerciseDefinition, difficulty: Difficulty, base: ExerciseAnalysis
+) -> ExerciseAnalysis:
+    """Every attempt graded, with its verdict; placement until the first counted rep; progression events."""
+    progress, ideal = rep_progress(exercise, difficulty, clip.signals, clip.facing)
+    progress = clean(np.where(clip.visible, progress, np.nan), clip.times_s)
+    candidates = find_candidates(progress, clip.ready)
+    verdicts = [_verdict(exercise, c, _seconds(c, clip.times_s), bool(clip.ready[c.start])) for c in candidates]
+    bar = _clip_bar(candidates, verdicts)
+    results = tuple(_rep_result(clip, exercise, c, v, bar, ideal) for c, v in zip(candidates, verdicts, strict=True))
+    start = min((r.start_ms for r in results if r.counted), default=None)
+    return replace(
+        base,
+        candidates=results,
+        start_ms=start,
+        posture=posture_states(clip, exercise, start),
+        progression=_progression(progress, clip.times_s, candidates),
+    )
+
+
+def _clip_bar(candidates: list[Candidate], verdicts: list[str]) -> float:
+    """`RELATIVE_DEPTH` of the median peak of the reps that pass the catalogue's rules (0 when none do)."""
+    peaks = [c.peak_progress for c, v in zip(candidates, verdicts, strict=True) if v == "counted"]
+    return RELATIVE_DEPTH * float(np.median(peaks)) if peaks else 0.0
+
+
+def _seconds(candidate: Candidate, times_s: Floats) -> float:
+    return float(times_s[candidate.end] - times_s[candidate.start])
+
+
+def _verdict(exercise: ExerciseDefinition, candidate: Candidate, duration_s: float, started_ready: bool) -> str:
+    """Why a candidate does or does not count against the catalogue's rules; the first failing rule wins."""
+    low, high = exercise.tempo.counted
+    if not candidate.completed:
+        return "cut_off"
+    if candidate.peak_progress < 1.0:
+        return "shallow"
+    if not started_ready:
+        return "posture"
+    if duration_s < low:
+        return "too_fast"
+    if duration_s > high:
+        return "too_slow"
+    return "counted"
+
+
+def _rep_result(
+    clip: ClipFrames, exercise: ExerciseDefinition, candidate: Candidate, verdict: str, clip_bar: float, ideal: float
+) -> RepResult:
+    """Grade a candidate. One far shallower than this person's own reps (below `clip_bar`) does not count, and
+    is graded as short of its target: the clip's bar stands in for the catalogue's."""
+    depth = candidate.peak_progress
+    if verdict == "counted" and depth < clip_bar:
+        verdict, depth = "shallow", depth / clip_bar
+    span = slice(candidate.start, candidate.end + 1)
+    grade = grade_rep(exercise, clip.signals, clip.facing, span, depth, ideal, _seconds(candidate, clip.times_s))
+    return RepResult(
+        start_ms=to_ms(clip.times_s[candidate.start]),
+        peak_ms=to_ms(clip.times_s[candidate.peak]),
+        end_ms=to_ms(clip.times_s[candidate.end]),
+        peak_progress=round(candidate.peak_progress, 3),
+        score=grade.score,
+        grade=grade_for(grade.score),
+        criteria=grade.criteria,
+        cues=grade.cues,
+        counted=verdict == "counted",
+        reason=verdict,
+    )
+
+
+def _progression(progress: Floats, times_s: Floats, candidates: list[Candidate]) -> tuple[tuple[int, float], ...]:
+    """(time, value) each time an attempt passes one of `PROGRESSION_STEPS`."""
+    events: list[tuple[int, float]] = []
+    for candidate in candidates:
+        percent = 100.0 * progress[candidate.start : candidate.peak + 1]
+        for step in PROGRESSION_STEPS:
+            reached = np.flatnonzero(percent >= step)
+            if len(reached):
+                events.append((to_ms(times_s[candidate.start + int(reached[0])]), step))
+    return tuple(events)

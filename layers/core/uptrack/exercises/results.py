@@ -1,0 +1,67 @@
+"""What an analysis produces: per-rep results, placement states and the clip's summary (no wire format here)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from uptrack.contract.grades import Grade
+from uptrack.contract.params import Difficulty
+
+
+@dataclass(frozen=True)
+class RepResult:
+    """One candidate rep: its span in video time, how deep it went, its grade, and whether it counted."""
+
+    start_ms: int
+    peak_ms: int
+    end_ms: int
+    peak_progress: float
+    score: float
+    grade: Grade
+    criteria: Mapping[str, float]
+    cues: tuple[str, ...]
+    counted: bool
+    reason: str
+    """'counted', or why not: 'shallow', 'too_fast', 'too_slow', 'posture', 'cut_off'."""
+
+    @property
+    def duration_ms(self) -> int:
+        return self.end_ms - self.start_ms
+
+
+@dataclass(frozen=True)
+class PostureState:
+    """Placement at one moment before the exercise starts."""
+
+    timestamp_ms: int
+    ready: bool
+    missing: tuple[str, ...]
+    in_posture: bool
+
+
+@dataclass(frozen=True)
+class ExerciseAnalysis:
+    """Everything measured on one clip for one exercise at one difficulty."""
+
+    exercise: str
+    kind: str
+    difficulty: Difficulty
+    view: str
+    duration_ms: int
+    candidates: tuple[RepResult, ...] = ()
+    hold_seconds: int = 0
+    hold_ticks_ms: tuple[int, ...] = ()
+    """Video time at which each whole second of a hold was completed."""
+    hold_score: float | None = None
+    hold_cues: tuple[str, ...] = ()
+    start_ms: int | None = None
+    """When the exercise started (first counted rep begins, first second held); None if it never did."""
+    posture: tuple[PostureState, ...] = ()
+    progression: tuple[tuple[int, float], ...] = ()
+    """(video time, value) each time an attempt passed a progression step."""
+
+    @property
+    def reps(self) -> tuple[RepResult, ...]:
+        """Reps that count, before any `minGrade` filter."""
+        return tuple(r for r in self.candidates if r.counted)
