@@ -223,10 +223,7 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
         views=_FRONT,
         posture="upright",
         phases=_REP_PHASES,
-        components=(
-            Component("front_knee_angle", rest=170, target=_lv(130, 115, 105), ideal=95),
-            Component("ankle_spread", rest=0.6, target=_lv(1.2, 1.5, 1.8), ideal=2.0, weight=0.5, views=_FRONT),
-        ),
+        components=(Component("front_knee_angle", rest=170, target=_lv(130, 115, 105), ideal=95),),
         tempo=Tempo(counted=(0.7, 12.0), ideal=(1.0, 5.0)),
         criteria=(Criterion("stability", "torso_incline", "max", good=30, bad=60, weight=0.2),),
         cues=(
@@ -309,8 +306,8 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
         posture="upright",
         phases=("racked", "pressing", "lockout", "lowering"),
         components=(
-            Component("elbow_angle", rest=85, target=_lv(140, 155, 165), ideal=170),
-            Component("wrist_over_shoulder", rest=0.5, target=_lv(1.3, 1.5, 1.7), ideal=1.8),
+            Component("elbow_angle", rest=85, target=_lv(145, 160, 168), ideal=175),
+            Component("wrist_over_shoulder", rest=0.5, target=_lv(1.3, 1.6, 1.75), ideal=1.85),
         ),
         tempo=Tempo(counted=(0.6, 10.0), ideal=(1.2, 4.0)),
         criteria=(Criterion("stability", "torso_incline", "max", good=10, bad=30, weight=0.2), _ELBOW_SYMMETRY),
