@@ -7,7 +7,7 @@ MEDIA  ?= ../shared/media
 VIDEO  ?= samples/squat_rear_2reps_cc-by-3.0.mp4
 EXERCISE ?= squat
 
-.PHONY: demo test lint typecheck unit bench accuracy models clean
+.PHONY: demo test lint typecheck unit bench accuracy models clean static cfn-lint statelint sam-validate sam-build-zip e2e tools sizes
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,7 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -q
 
-test: lint typecheck unit
+test: lint typecheck unit static
 
 bench: $(STAMP)
 	$(BIN)/python -m uptrack_service.bench --media $(MEDIA)
@@ -41,3 +41,52 @@ models:
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .aws-sam
+
+# --- SAM application (issue 5): static checks, zip build, e2e on moto ---------------------------------------------
+# Each tool lives in its own virtualenv under .tools/ (aws-sam-cli pins clash with the app's), made on first use.
+TOOLS      := .tools
+CFN_LINT   := $(TOOLS)/cfn-lint/bin/cfn-lint
+STATELINT  := $(TOOLS)/statelint/bin/statelint
+SAM        := $(TOOLS)/sam/bin/sam
+SAM_ENV    := AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0
+ZIP_BUILD  := .aws-sam/zip
+IMAGE_FUNCTIONS := ValidateUploadFunction InferenceFunction AggregateFunction
+
+$(CFN_LINT):
+	$(PYTHON) -m venv $(TOOLS)/cfn-lint
+	$(TOOLS)/cfn-lint/bin/pip install -q 'cfn-lint==1.58.0'
+
+$(STATELINT):
+	$(PYTHON) -m venv $(TOOLS)/statelint
+	$(TOOLS)/statelint/bin/pip install -q 'statelint==3.1.0'
+
+$(SAM):
+	$(PYTHON) -m venv $(TOOLS)/sam
+	$(TOOLS)/sam/bin/pip install -q 'aws-sam-cli==1.170.0'
+
+tools: $(CFN_LINT) $(STATELINT) $(SAM)
+
+cfn-lint: $(CFN_LINT)
+	$(CFN_LINT) template.yaml
+
+statelint: $(STATELINT) $(STAMP)
+	mkdir -p .aws-sam
+	$(BIN)/python -m uptrack_service.local.asl statemachine/analysis.asl.json > .aws-sam/analysis.rendered.json
+	$(STATELINT) .aws-sam/analysis.rendered.json
+
+sam-validate: $(SAM)
+	$(SAM_ENV) $(SAM) validate --lint --template-file template.yaml
+
+# The zip functions and their two layers; the three container-image functions need Docker (see docs/deploy.md).
+sam-build-zip: $(SAM)
+	$(SAM_ENV) $(SAM) build --template-file template.yaml --build-dir $(ZIP_BUILD) --cached --cache-dir .aws-sam/cache \
+		$(foreach f,$(IMAGE_FUNCTIONS),--exclude $(f))
+
+static: cfn-lint statelint sam-validate sam-build-zip
+
+# Unzipped size of every zip function with its layers (run after sam-build-zip).
+sizes: sam-build-zip
+	$(BIN)/python -m uptrack_service.local.sizes $(ZIP_BUILD)
+
+e2e: $(STAMP)
+	$(BIN)/pytest -q tests/integration/test_pipeline_e2e.py -s

@@ -1,0 +1,362 @@
+"""`LocalStack`: template.yaml's application running on this machine (moto server + real handlers + gateways).
+
+What differs from AWS, on purpose and documented in docs/deploy.md:
+
+* moto cannot invoke a Lambda from an EventBridge rule, so the S3 rule (the template's own pattern) targets an
+  SQS queue that a dispatcher thread drains into the validation function, as Lambda's poller would;
+* every function runs in this process (see `lambdas.py`), with the union of the template's environment;
+* published messages are also copied to an SQS "tap" queue (rule `source: uptrack`) for tests to read back.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import secrets
+import threading
+import time
+import zipfile
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final
+
+import boto3
+import requests
+from botocore.config import Config
+from uptrack.contract.plans import DEFAULT_MONTHLY_QUOTAS, Plan
+from uptrack.contract.tokens import new_record
+
+from uptrack_service import wiring
+from uptrack_service.adapters.dynamodb_tokens import DynamoDbTokenStore
+from uptrack_service.local import lambdas
+from uptrack_service.local.asl import rendered
+from uptrack_service.local.gateway import HttpApiServer, WebSocketGateway
+from uptrack_service.local.template import (
+    FunctionSpec,
+    functions,
+    global_environment,
+    load_template,
+    s3_rule_pattern,
+    state_machine,
+    tables,
+)
+
+REPO: Final = Path(__file__).resolve().parents[4]
+ACCOUNT: Final = "123456789012"
+LOCAL_SETTINGS: Final = {
+    "POWERTOOLS_TRACE_DISABLED": "1",
+    "POWERTOOLS_METRICS_DISABLED": "1",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+    "FETCH_ALLOW_LOOPBACK": "true",
+    "FETCH_ALLOWED_PORTS": "*",
+}
+"""The local stack's own settings: no X-Ray/metrics, quieter logs, and media URLs on this machine allowed."""
+
+
+class LocalStack:
+    def __init__(
+        self,
+        repo: Path = REPO,
+        *,
+        region: str = "us-east-1",
+        stage: str = "local",
+        max_concurrency: int = 4,
+        environment: Mapping[str, str] | None = None,
+    ) -> None:
+        self.repo = repo
+        self.region = region
+        self.stage = stage
+        self.max_concurrency = max_concurrency
+        self.overrides = dict(environment or {})
+        self.template = load_template(repo / "template.yaml")
+        self.specs: dict[str, FunctionSpec] = functions(self.template, repo)
+        self.names: dict[str, str] = {}
+        self.environment: dict[str, str] = {}
+        self.endpoint = ""
+        self.state_machine_arn = ""
+        self._saved_env: dict[str, str] = {}
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._server: Any = None
+        self.gateway: WebSocketGateway | None = None
+        self.http: HttpApiServer | None = None
+        self.registry: lambdas.HandlerRegistry | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------------------------------
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()
+
+    def start(self) -> LocalStack:
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.endpoint = f"http://{host}:{port}"
+        self._saved_env = dict(os.environ)
+        os.environ.update(
+            {
+                "AWS_ACCESS_KEY_ID": "local",
+                "AWS_SECRET_ACCESS_KEY": "local",
+                "AWS_SESSION_TOKEN": "local",
+                "AWS_DEFAULT_REGION": self.region,
+                "AWS_REGION": self.region,
+                "AWS_ENDPOINT_URL": self.endpoint,
+                "MOTO_PORT": str(port),
+            }
+        )
+        os.environ.pop("AWS_PROFILE", None)
+        requests.post(f"{self.endpoint}/moto-api/config", json={"stepfunctions": {"execute_state_machine": True}})
+        self._create_storage()
+        self.gateway = WebSocketGateway(
+            self.invoke,
+            connect_function="WsConnectFunction",
+            disconnect_function="WsDisconnectFunction",
+            routes={"subscribe": "WsSubscribeFunction", "$default": "WsSubscribeFunction"},
+            stage=self.stage,
+        )
+        self.gateway.start()
+        self._create_functions()
+        self._create_state_machine()
+        self._spawn("s3-event-dispatcher", self._dispatch_s3_events)
+        routes = {route: name for name, spec in self.specs.items() for route in spec.http_routes}
+        self.http = HttpApiServer(routes, self.invoke)
+        self.http.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(5)
+        if self.http is not None:
+            self.http.stop()
+        if self.gateway is not None:
+            self.gateway.stop()
+        lambdas.uninstall()
+        if self._server is not None:
+            try:
+                requests.post(f"{self.endpoint}/moto-api/reset", timeout=10)
+            finally:
+                self._server.stop()
+        os.environ.clear()
+        os.environ.update(self._saved_env)
+        wiring.reset()
+
+    # -- clients --------------------------------------------------------------------------------------------------
+
+    def client(self, service: str) -> Any:
+        config = Config(read_timeout=900, retries={"max_attempts": 1})
+        return boto3.client(service, region_name=self.region, endpoint_url=self.endpoint, config=config)
+
+    # -- resources ------------------------------------------------------------------------------------------------
+
+    def _create_storage(self) -> None:
+        suffix = secrets.token_hex(3)
+        self.names["UploadsBucket"] = f"uptrack-uploads-{suffix}"
+        s3 = self.client("s3")
+        s3.create_bucket(Bucket=self.names["UploadsBucket"])
+        s3.put_bucket_notification_configuration(
+            Bucket=self.names["UploadsBucket"], NotificationConfiguration={"EventBridgeConfiguration": {}}
+        )
+        dynamodb = self.client("dynamodb")
+        for logical_id, spec in tables(self.template).items():
+            name = f"uptrack-{logical_id}-{suffix}"
+            self.names[logical_id] = name
+            dynamodb.create_table(
+                TableName=name,
+                KeySchema=[{"AttributeName": spec.key, "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": spec.key, "AttributeType": "S"}],
+                BillingMode="PAY_PER_REQUEST",
+            )
+        events = self.client("events")
+        self.names["MessagesBus"] = f"uptrack-{suffix}"
+        events.create_event_bus(Name=self.names["MessagesBus"])
+        self.events_queue = self._queue_rule(
+            f"uptrack-events-tap-{suffix}", self.names["MessagesBus"], {"source": ["uptrack"]}
+        )
+        pattern = json.loads(json.dumps(s3_rule_pattern(self.template)))
+        pattern["detail"]["bucket"]["name"] = [self.names["UploadsBucket"]]
+        self.s3_queue = self._queue_rule(f"uptrack-s3-events-{suffix}", "default", pattern)
+
+    def _queue_rule(self, name: str, bus: str, pattern: dict[str, Any]) -> str:
+        sqs = self.client("sqs")
+        url: str = sqs.create_queue(QueueName=name)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        events = self.client("events")
+        events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(pattern))
+        events.put_targets(Rule=name, EventBusName=bus, Targets=[{"Id": "queue", "Arn": arn}])
+        return url
+
+    def _resolve(self, value: Any, variable: str) -> str:
+        """A template value as the local stack sees it (names of what it created, parameters' defaults)."""
+        if isinstance(value, str | int | float):
+            return str(value)
+        if "Ref" in value:
+            ref = str(value["Ref"])
+            if ref in self.names:
+                return self.names[ref]
+            parameter = self.template.get("Parameters", {}).get(ref)
+            if parameter is not None:
+                return str(parameter.get("Default", ""))
+            if ref in self.specs:
+                return ref
+            if ref == "AnalysisStateMachine":
+                return self.state_machine_arn
+        if "Fn::Sub" in value and self.gateway is not None:
+            if variable == "WEBSOCKET_URL":
+                return self.gateway.url
+            if variable == "WEBSOCKET_MANAGEMENT_ENDPOINT":
+                return self.gateway.management_endpoint
+        raise ValueError(f"the local stack cannot resolve {variable}={value!r}")
+
+    def _function_environment(self) -> dict[str, str]:
+        env = {name: self._resolve(value, name) for name, value in global_environment(self.template).items()}
+        for spec in self.specs.values():
+            for name, value in spec.environment.items():
+                if name != "STATE_MACHINE_ARN" or self.state_machine_arn:
+                    env[name] = self._resolve(value, name)
+        env |= LOCAL_SETTINGS | {"UPTRACK_MODELS_DIR": str(self.repo / "models")} | self.overrides
+        return env
+
+    def _apply_environment(self) -> None:
+        from uptrack_service.observability import logger
+
+        self.environment = self._function_environment()
+        os.environ.update(self.environment)
+        logger.setLevel(self.environment.get("POWERTOOLS_LOG_LEVEL", "INFO"))
+        wiring.reset()
+
+    def _create_functions(self) -> None:
+        iam = self.client("iam")
+        role = iam.create_role(RoleName=f"uptrack-local-{secrets.token_hex(3)}", AssumeRolePolicyDocument="{}")
+        self._role = str(role["Role"]["Arn"])
+        archive = io.BytesIO()
+        with zipfile.ZipFile(archive, "w") as bundle:
+            bundle.writestr(
+                "app.py", "def handler(event, context):\n    raise RuntimeError('run by the local stack')\n"
+            )
+        lam = self.client("lambda")
+        for name in self.specs:
+            lam.create_function(
+                FunctionName=name,
+                Runtime="python3.11",
+                Role=self._role,
+                Handler="app.handler",
+                Code={"ZipFile": archive.getvalue()},
+                Timeout=900,
+            )
+        self.registry = lambdas.HandlerRegistry(self.specs)
+        lambdas.install(self.registry)
+        self._apply_environment()
+
+    def _create_state_machine(self) -> None:
+        definition_uri, substitutions = state_machine(self.template)
+        values: dict[str, str] = {"MaxConcurrency": str(self.max_concurrency)}
+        for name, value in substitutions.items():
+            if isinstance(value, dict) and "Fn::GetAtt" in value:
+                function = str(value["Fn::GetAtt"][0])
+                values[name] = f"arn:aws:lambda:{self.region}:{ACCOUNT}:function:{function}"
+        definition = rendered(self.repo / definition_uri, self.repo / "template.yaml", values)
+        sfn = self.client("stepfunctions")
+        created = sfn.create_state_machine(name="uptrack-analysis", definition=definition, roleArn=self._role)
+        self.state_machine_arn = str(created["stateMachineArn"])
+        self._apply_environment()
+
+    # -- running --------------------------------------------------------------------------------------------------
+
+    def invoke(self, function: str, event: Mapping[str, Any]) -> dict[str, Any]:
+        """Invoke a function through moto's Lambda (so the patched path is the one everything takes)."""
+        response = self.client("lambda").invoke(FunctionName=function, Payload=json.dumps(event).encode("utf-8"))
+        payload = json.loads(response["Payload"].read() or b"null")
+        if response.get("FunctionError"):
+            return {"statusCode": 500, "body": json.dumps({"type": "error", "message": "internal error"})}
+        return payload if isinstance(payload, dict) else {"result": payload}
+
+    def _spawn(self, name: str, target: Any) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _dispatch_s3_events(self) -> None:
+        sqs = self.client("sqs")
+        while not self._stop.is_set():
+            try:
+                batch = sqs.receive_message(QueueUrl=self.s3_queue, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+            except Exception:  # the server is stopping
+                if self._stop.is_set():
+                    return
+                raise
+            for message in batch.get("Messages", []):
+                self.invoke("ValidateUploadFunction", json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=self.s3_queue, ReceiptHandle=message["ReceiptHandle"])
+
+    # -- helpers for tests and `uptrack serve` --------------------------------------------------------------------
+
+    @property
+    def http_url(self) -> str:
+        assert self.http is not None
+        return self.http.url
+
+    @property
+    def websocket_url(self) -> str:
+        assert self.gateway is not None
+        return self.gateway.url
+
+    @property
+    def bucket(self) -> str:
+        return self.names["UploadsBucket"]
+
+    def create_token(self, plan: Plan = Plan.DEVELOPER, owner: str = "local@uptrack") -> str:
+        raw, record = new_record(owner, plan, DEFAULT_MONTHLY_QUOTAS[plan], datetime.now(UTC))
+        DynamoDbTokenStore(self.client("dynamodb"), self.names["TokensTable"]).put(record)
+        return raw
+
+    def execution(self, upload_id: str) -> dict[str, Any]:
+        arn = self.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{upload_id}"
+        described: dict[str, Any] = self.client("stepfunctions").describe_execution(executionArn=arn)
+        return described
+
+    def wait_for_execution(self, upload_id: str, timeout_s: float = 120.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                described = self.execution(upload_id)
+                if described["status"] != "RUNNING":
+                    return described
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"execution {upload_id} still running after {timeout_s} s")
+            time.sleep(0.2)
+
+    def executions(self) -> list[dict[str, Any]]:
+        listed: list[dict[str, Any]] = self.client("stepfunctions").list_executions(
+            stateMachineArn=self.state_machine_arn
+        )["executions"]
+        return listed
+
+    def published_events(self, wait_s: float = 1.0) -> list[dict[str, Any]]:
+        """Drain the EventBridge tap queue."""
+        sqs = self.client("sqs")
+        found: list[dict[str, Any]] = []
+        deadline = time.monotonic() + wait_s
+        while True:
+            batch = sqs.receive_message(QueueUrl=self.events_queue, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+            messages = batch.get("Messages", [])
+            for message in messages:
+                found.append(json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=self.events_queue, ReceiptHandle=message["ReceiptHandle"])
+            if not messages:
+                if time.monotonic() > deadline:
+                    return found
+                time.sleep(0.1)
