@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import re
 import secrets
@@ -32,6 +33,11 @@ from websockets.http11 import Request, Response
 Invoke = Callable[[str, dict[str, Any]], dict[str, Any]]
 
 
+def _display(host: str) -> str:
+    """The address clients use: a wildcard bind is reached on loopback."""
+    return "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
+
+
 def _request_context(route_key: str, api_id: str, stage: str) -> dict[str, Any]:
     now = datetime.now(UTC)
     return {
@@ -48,7 +54,15 @@ def _request_context(route_key: str, api_id: str, stage: str) -> dict[str, Any]:
 class HttpApiServer:
     """Serves the template's HTTP API routes on localhost."""
 
-    def __init__(self, routes: dict[tuple[str, str], str], invoke: Invoke, port: int = 0) -> None:
+    def __init__(
+        self,
+        routes: dict[tuple[str, str], str],
+        invoke: Invoke,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        pages: dict[str, tuple[str, bytes]] | None = None,
+    ) -> None:
+        self._pages = dict(pages or {})
         self._routes = [
             (method, re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path) + "$"), path, function)
             for (method, path), function in routes.items()
@@ -73,8 +87,8 @@ class HttpApiServer:
                 self.end_headers()
 
         self._invoke = invoke
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.server = ThreadingHTTPServer((host, port), Handler)
+        self.url = f"http://{_display(host)}:{self.server.server_address[1]}"
         self._thread = threading.Thread(target=self.server.serve_forever, name="http-api", daemon=True)
 
     def start(self) -> None:
@@ -130,6 +144,14 @@ class HttpApiServer:
                 request.end_headers()
                 request.wfile.write(payload)
                 return
+        page = self._pages.get(parts.path) if method == "GET" else None
+        if page is not None:
+            request.send_response(200)
+            request.send_header("Content-Type", page[0])
+            request.send_header("Content-Length", str(len(page[1])))
+            request.end_headers()
+            request.wfile.write(page[1])
+            return
         request.send_response(404)
         request.send_header("Content-Type", "application/json")
         request.end_headers()
@@ -146,7 +168,9 @@ class WebSocketGateway:
         disconnect_function: str,
         routes: dict[str, str],
         stage: str = "local",
+        host: str = "127.0.0.1",
     ) -> None:
+        self.host = host
         self._invoke = invoke
         self._connect = connect_function
         self._disconnect = disconnect_function
@@ -181,7 +205,7 @@ class WebSocketGateway:
 
     @property
     def url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/{self.stage}"
+        return f"ws://{_display(self.host)}:{self.port}/{self.stage}"
 
     @property
     def management_endpoint(self) -> str:
@@ -203,10 +227,8 @@ class WebSocketGateway:
                 server.close()
                 await server.wait_closed()
 
-            try:
+            with contextlib.suppress(Exception):
                 asyncio.run_coroutine_threadsafe(close(), self._loop).result(5)
-            except Exception:
-                pass
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
 
@@ -214,7 +236,7 @@ class WebSocketGateway:
         asyncio.set_event_loop(self._loop)
 
         async def begin() -> None:
-            self._server = await serve(self._session, "127.0.0.1", 0, process_request=self._handshake)
+            self._server = await serve(self._session, self.host, 0, process_request=self._handshake)
             self.port = int(next(iter(self._server.sockets)).getsockname()[1])
             self._ready.set()
 

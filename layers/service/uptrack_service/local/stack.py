@@ -66,8 +66,16 @@ class LocalStack:
         stage: str = "local",
         max_concurrency: int = 4,
         environment: Mapping[str, str] | None = None,
+        host: str = "127.0.0.1",
+        http_port: int = 0,
+        pages: Mapping[str, tuple[str, bytes]] | None = None,
     ) -> None:
+        """`host`/`http_port` place the HTTP API (0: a free port); `pages` are extra static GET paths it serves
+        (path -> (content type, body)), for `uptrack serve`'s web page."""
         self.repo = repo
+        self.host = host
+        self.http_port = http_port
+        self.pages = dict(pages or {})
         self.region = region
         self.stage = stage
         self.max_concurrency = max_concurrency
@@ -123,13 +131,14 @@ class LocalStack:
             disconnect_function="WsDisconnectFunction",
             routes={"subscribe": "WsSubscribeFunction", "$default": "WsSubscribeFunction"},
             stage=self.stage,
+            host=self.host,
         )
         self.gateway.start()
         self._create_functions()
         self._create_state_machine()
         self._spawn("s3-event-dispatcher", self._dispatch_s3_events)
         routes = {route: name for name, spec in self.specs.items() for route in spec.http_routes}
-        self.http = HttpApiServer(routes, self.invoke)
+        self.http = HttpApiServer(routes, self.invoke, port=self.http_port, host=self.host, pages=self.pages)
         self.http.start()
         return self
 
