@@ -286,8 +286,6 @@ def analyze_path(
             return
         if request.reference is not None:
             _reference(references, request.reference, owner)  # an unknown id fails before any inference
-        if request.reference is not None:
-            _reference(references, request.reference, owner)  # an unknown id fails before any inference
         info = probe_video(path)
         parts: list[ChunkResult] = []
         done = 0
