@@ -72,7 +72,11 @@ cfn-lint: $(CFN_LINT)
 statelint: $(STATELINT) $(STAMP)
 	mkdir -p .aws-sam
 	$(BIN)/python -m uptrack_service.local.asl statemachine/analysis.asl.json > .aws-sam/analysis.rendered.json
-	$(STATELINT) .aws-sam/analysis.rendered.json
+	@# statelint 3.1 does not know ItemReader.ReaderConfig.InputType (valid ASL, needed by moto and AWS): that one
+	@# known false positive is dropped, any other finding fails.
+	$(STATELINT) .aws-sam/analysis.rendered.json > .aws-sam/statelint.txt || true
+	@if grep -v -e '^[A-Za-z0-9]* errors*:$$' -e 'Field "InputType" not allowed in .*ItemReader.ReaderConfig' .aws-sam/statelint.txt | grep .; \
+		then exit 1; else echo "statelint: no findings (besides the known ReaderConfig.InputType false positive)"; fi
 
 sam-validate: $(SAM)
 	$(SAM_ENV) $(SAM) validate --lint --template-file template.yaml
