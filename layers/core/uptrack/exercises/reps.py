@@ -1,7 +1,8 @@
 """Repetition exercises: rep progress from the catalogue's components, candidates, the rules that make one count.
 
-A candidate (`counting`) counts when it came back to the start position, reached the difficulty's target, started
-in the exercise's posture, lasted a plausible time, and reached `RELATIVE_DEPTH` of this person's typical depth.
+A candidate (`counting`, which only starts one from a ready start position: required keypoints seen, body in the
+exercise's posture) counts when it came back to the start position, reached the difficulty's target, lasted a
+plausible time, and reached `RELATIVE_DEPTH` of this person's typical depth.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def analyze_reps(
     progress, ideal = rep_progress(exercise, difficulty, clip.signals, clip.facing)
     progress = clean(np.where(clip.visible, progress, np.nan), clip.times_s)
     candidates = find_candidates(progress, clip.ready)
-    verdicts = [_verdict(exercise, c, _seconds(c, clip.times_s), bool(clip.ready[c.start])) for c in candidates]
+    verdicts = [_verdict(exercise, c, _seconds(c, clip.times_s)) for c in candidates]
     bar = _clip_bar(candidates, verdicts)
     results = tuple(_rep_result(clip, exercise, c, v, bar, ideal) for c, v in zip(candidates, verdicts, strict=True))
     start = min((r.start_ms for r in results if r.counted), default=None)
@@ -83,15 +84,14 @@ def _seconds(candidate: Candidate, times_s: Floats) -> float:
     return float(times_s[candidate.end] - times_s[candidate.start])
 
 
-def _verdict(exercise: ExerciseDefinition, candidate: Candidate, duration_s: float, started_ready: bool) -> str:
-    """Why a candidate does or does not count against the catalogue's rules; the first failing rule wins."""
+def _verdict(exercise: ExerciseDefinition, candidate: Candidate, duration_s: float) -> str:
+    """Why a candidate does or does not count against the catalogue's rules; the first failing rule wins.
+    (Posture needs no rule here: a candidate only starts from a steady, ready start position.)"""
     low, high = exercise.tempo.counted
     if not candidate.completed:
         return "cut_off"
     if candidate.peak_progress < 1.0:
         return "shallow"
-    if not started_ready:
-        return "posture"
     if duration_s < low:
         return "too_fast"
     if duration_s > high:

@@ -23,7 +23,7 @@ class RepResult:
     cues: tuple[str, ...]
     counted: bool
     reason: str
-    """'counted', or why not: 'shallow', 'too_fast', 'too_slow', 'posture', 'cut_off'."""
+    """'counted', or why not: 'cut_off' (never back in the start position), 'shallow', 'too_fast', 'too_slow'."""
 
     @property
     def duration_ms(self) -> int:
