@@ -5,8 +5,9 @@ leaves the start position (rises through `enter` after having been at rest, belo
 progress comes back below `rest`. The two thresholds make jitter around either one harmless; requiring a rest
 before every rep means a person walking in, setting up or holding a half-way position is never counted.
 
-A candidate only *counts* when it reached the target (peak ≥ 1), lasted a plausible time and started from the
-exercise's posture; the others are kept as attempts so they can be graded and coached ("go lower").
+Whether a candidate *counts* (target reached, plausible duration...) is decided by `reps`; the others are kept as
+attempts so they can be graded and coached ("go lower"). A rep cut off by the end of the clip, or opening it,
+counts only when most of it was seen (`end_return`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ class Thresholds:
 
     rest: float = 0.3
     enter: float = 0.5
-    full: float = 1.0
     end_return: float = 0.5
     """A rep cut off by the end of the data (or a long gap) still counts once it came back this share of its peak."""
 

@@ -92,7 +92,7 @@ def _combine(left: Floats, right: Floats, left_score: Floats, right_score: Float
 
 
 def _sided(body: Body, measure: Callable[[str], Floats], joints: tuple[str, ...], pick: Pick = "mean") -> Floats:
-    """Apply a one-side measure to both sides and combine, weighting sides by their joints' confidence."""
+    """Apply a one-side measure to both sides and combine them by their joints' weakest confidence."""
     left, right = measure("left"), measure("right")
     left_score = np.min([body.score(f"left_{j}") for j in joints], axis=0)
     right_score = np.min([body.score(f"right_{j}") for j in joints], axis=0)
@@ -167,13 +167,6 @@ def _foot_lift(body: Body, side: str) -> Floats:
     return result
 
 
-def _nose_rise(body: Body) -> Floats:
-    """Nose above the wrists in upper-arm lengths: negative hanging below a bar, positive with the chin over it."""
-    wrists = _mid(body, "wrist")[:, 1]
-    result: Floats = (wrists - body.xy("nose")[:, 1]) / body.segments["upper_arm"]
-    return result
-
-
 def wrist_below_hip(body: Body) -> Floats:
     """Wrists below the hips in flank lengths: about 0 standing with arms down, about 1 with hands on the floor."""
     result: Floats = (_mid(body, "wrist")[:, 1] - _mid(body, "hip")[:, 1]) / body.segments["flank"]
@@ -226,7 +219,6 @@ SIGNALS: Final[Mapping[str, SignalFn]] = {
     "wrist_over_shoulder": lambda b: _rise(b, "shoulder", "wrist", "upper_arm"),
     "elbow_over_shoulder": lambda b: _rise(b, "shoulder", "elbow", "upper_arm"),
     "shoulder_over_elbow": lambda b: _rise(b, "elbow", "shoulder", "upper_arm"),
-    "nose_over_wrist": _nose_rise,
     "knee_lift_difference": _knee_lift_difference,
     "ankle_spread": ankle_spread,
     "torso_incline": torso_incline,
