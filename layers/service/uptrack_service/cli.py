@@ -11,9 +11,9 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from uptrack_service.commands import analyze, reference, token
+from uptrack_service.commands import analyze, reference, serve, token, upload
 
-COMMANDS = (analyze, reference, token)
+COMMANDS = (analyze, serve, upload, reference, token)
 EXIT_FAILURE = 2
 
 

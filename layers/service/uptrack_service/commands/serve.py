@@ -1,0 +1,125 @@
+"""`uptrack serve`: the whole application on this machine, without an AWS account.
+
+template.yaml's resources are created in moto (S3, DynamoDB, EventBridge, Step Functions executing the real state
+machine), the real handlers run from source, and the HTTP API, a WebSocket API and its management endpoint listen
+locally (`uptrack_service.local.stack.LocalStack`). `/` serves a page to upload a video and watch its messages.
+
+A development token (developer plan, every feature) is kept in `$UPTRACK_HOME/dev-token` (default `~/.uptrack`) and
+reused on each start; every token of `uptrack token create` works too. The URLs and the token are printed and
+written to `$UPTRACK_HOME/local-stack.json`, where `uptrack upload` finds them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from types import FrameType
+from typing import Final
+
+from uptrack.contract.plans import Plan
+from uptrack.contract.tokens import JsonFileTokenStore, TokenRecord, hash_token, new_record
+from uptrack.exercises.catalogue import EXERCISES
+from uptrack.pose.keypoints import SKELETON_EDGES
+from uptrack.render import DRAW_MIN_SCORE
+
+from uptrack_service.client import LocalStackInfo
+from uptrack_service.commands.token import default_store_dir
+
+DEV_TOKEN_FILE: Final = "dev-token"
+DEV_OWNER: Final = "local-development"
+DEV_QUOTA: Final = 1_000_000
+WEB_FILES: Final = {"index.html": "text/html", "app.js": "text/javascript", "style.css": "text/css"}
+DEFAULT_EXERCISE: Final = "squat"
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("serve", help="run the whole stack locally (moto, no AWS)", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8080, help="HTTP API and web page port; 0 picks a free one")
+    parser.add_argument("--concurrency", type=int, default=4, help="chunks analysed at once per upload (default 4)")
+    parser.set_defaults(func=run)
+
+
+def development_token(home: Path, now: datetime) -> tuple[str, list[TokenRecord]]:
+    """The development token (minted on first use, kept in `home`) and every live record of `home/tokens.json`."""
+    store = JsonFileTokenStore(home / "tokens.json")
+    saved = home / DEV_TOKEN_FILE
+    raw = saved.read_text(encoding="utf-8").strip() if saved.is_file() else ""
+    record = store.get(hash_token(raw)) if raw else None
+    if record is None or record.revoked:
+        raw, record = new_record(DEV_OWNER, Plan.DEVELOPER, DEV_QUOTA, now)
+        store.put(record)
+        saved.touch(mode=0o600)
+        saved.write_text(raw + "\n", encoding="utf-8")
+    return raw, [r for r in store.list_tokens() if not r.revoked]
+
+
+def web_pages(token: str) -> dict[str, tuple[str, bytes]]:
+    """Path → (content type, body) of the page: its files, and `config.json` with what it needs to know."""
+    folder = resources.files("uptrack_service") / "web"
+    pages = {f"/{name}": (kind, (folder / name).read_bytes()) for name, kind in WEB_FILES.items()}
+    pages["/"] = pages["/index.html"]
+    config = {
+        "token": token,
+        "exercises": [{"id": e.id, "name": e.name} for e in EXERCISES],
+        "defaultExercise": DEFAULT_EXERCISE,
+        "skeleton": SKELETON_EDGES,
+        "minScore": DRAW_MIN_SCORE,
+    }
+    pages["/config.json"] = ("application/json", json.dumps(config).encode("utf-8"))
+    return pages
+
+
+def run(args: argparse.Namespace) -> int:
+    from uptrack_service.adapters.dynamodb_tokens import DynamoDbTokenStore  # deferred: boto3 and moto load here
+    from uptrack_service.local.stack import LocalStack
+
+    began = time.monotonic()
+    home = default_store_dir()
+    token, records = development_token(home, datetime.now(UTC))
+    stack = LocalStack(host=args.host, http_port=args.port, max_concurrency=args.concurrency, pages=web_pages(token))
+    try:
+        stack.start()
+    except OSError as error:
+        stack.stop()
+        print(f"uptrack: cannot serve on {args.host}:{args.port}: {error.strerror or error}", file=sys.stderr)
+        return 2
+    stopping = threading.Event()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    info = LocalStackInfo(stack.http_url, stack.websocket_url, token, os.getpid())
+    try:
+        tokens = DynamoDbTokenStore(stack.client("dynamodb"), stack.names["TokensTable"])
+        for record in records:
+            tokens.put(record)
+        info.write()
+        _banner(info, home, time.monotonic() - began)
+        stopping.wait()
+    finally:
+        info.remove()
+        stack.stop()
+    return 0
+
+
+def _banner(info: LocalStackInfo, home: Path, seconds: float) -> None:
+    print(
+        f"uptrack is serving the whole stack locally (moto; no AWS account), ready in {seconds:.1f} s\n"
+        f"  web page, HTTP API  {info.base_url}/\n"
+        f"  WebSocket           {info.websocket_url}\n"
+        f"  development token   {info.token}  (developer plan; {home / DEV_TOKEN_FILE})\n"
+        f"try: uptrack upload samples/squat_rear_2reps_cc-by-3.0.mp4 --exercise squat\n"
+        f"Ctrl-C stops it.",
+        flush=True,
+    )

@@ -1,0 +1,87 @@
+"""`uptrack upload FILE`: send a file to an uptrack stack the way the mobile app does, and print its messages.
+
+POST /uploads, PUT to the presigned URL, subscribe on the WebSocket; every message is printed as one JSON line on
+stdout (in `seq` order, each once) with a progress bar on stderr, and the command exits after the final message:
+0, or 2 when the analysis ended in an `error`. `--endpoint` defaults to the running `uptrack serve` (and the
+token to its development token); against a deployed stack pass its HTTP API URL and your token.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+from uptrack.contract.errors import UptrackError
+from uptrack.contract.messages import ErrorMessage, dump_message
+from uptrack.contract.params import to_query
+
+from uptrack_service.client import ClientError, Endpoint, LocalStackInfo, upload_file
+from uptrack_service.commands.analyze import FLAGS, ProgressBar, build_request
+
+EXIT_ERROR = 2
+TOKEN_ENV = "UPTRACK_TOKEN"
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "upload", help="upload a file to a stack and print its messages", description=__doc__
+    )
+    parser.add_argument("path", type=Path)
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument("--exercise", help="catalogue id, e.g. squat, push_up, plank")
+    target.add_argument("--reference", help="reference movement id")
+    parser.add_argument("--source", choices=("video", "image"), help="default: detected from the file")
+    parser.add_argument("--min-grade", help="A-D: reps below it are not counted")
+    parser.add_argument("--difficulty", help="easy | medium | hard")
+    for flag in FLAGS:
+        parser.add_argument(f"--{flag}", action="store_true", help=f"emit {flag}" if flag != "blazepose" else None)
+    parser.add_argument("--query", default="", help="a raw PoseTracker query string; flags above override it")
+    parser.add_argument("--endpoint", help="the stack's HTTP API URL (default: the running `uptrack serve`)")
+    parser.add_argument("--token", help=f"API token (default: ${TOKEN_ENV}, else the local stack's development token)")
+    parser.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for the final message")
+    parser.set_defaults(func=run, export=None)
+
+
+def endpoint_of(args: argparse.Namespace) -> Endpoint:
+    """--endpoint/--token, falling back to $UPTRACK_TOKEN and the local stack `uptrack serve` describes."""
+    token = args.token or os.environ.get(TOKEN_ENV)
+    if args.endpoint and token:
+        return Endpoint(args.endpoint, token)
+    local = LocalStackInfo.read()
+    if local is None:
+        missing = "a token (--token or $UPTRACK_TOKEN)" if args.endpoint else "an endpoint"
+        raise ClientError(f"no running `uptrack serve` found and no {missing} given")
+    return Endpoint(args.endpoint or local.base_url, token or local.token)
+
+
+def run(args: argparse.Namespace) -> int:
+    progress = ProgressBar()
+    try:
+        params = dict(parse_qsl(to_query(build_request(args))))
+    except UptrackError as error:
+        _print(dump_message(ErrorMessage.from_error(error)))
+        return EXIT_ERROR
+    status = 0
+    try:
+        for wire in upload_file(endpoint_of(args), args.path, params, args.timeout):
+            if wire.get("type") == "progress":
+                progress.update(float(wire["percent"]))
+            _print(wire)
+            status = EXIT_ERROR if wire.get("type") == "error" else status
+    except ClientError as error:
+        progress.close()
+        if error.error is not None:
+            _print(error.error)
+        print(f"uptrack: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    progress.close()
+    return status
+
+
+def _print(wire: dict[str, object]) -> None:
+    sys.stdout.write(json.dumps(wire, separators=(",", ":"), ensure_ascii=False) + "\n")
+    sys.stdout.flush()
