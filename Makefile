@@ -15,8 +15,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
+# The main job through the real protocol: `uptrack serve` on a free port (own UPTRACK_HOME), one `uptrack upload`,
+# its messages on stdout; the server stops on exit and the status is the upload's.
 demo: $(STAMP)
-	$(BIN)/uptrack analyze $(VIDEO) --exercise $(EXERCISE)
+	@home=$$(mktemp -d); \
+	UPTRACK_HOME=$$home $(BIN)/uptrack serve --port 0 >$$home/serve.log 2>&1 & pid=$$!; \
+	trap 'kill $$pid 2>/dev/null; wait $$pid 2>/dev/null; rm -rf $$home' EXIT; \
+	for i in $$(seq 600); do \
+		[ -f $$home/local-stack.json ] && break; \
+		kill -0 $$pid 2>/dev/null || { cat $$home/serve.log >&2; exit 1; }; \
+		sleep 0.1; \
+	done; \
+	[ -f $$home/local-stack.json ] || { echo "uptrack serve did not start in 60 s" >&2; exit 1; }; \
+	head -n 4 $$home/serve.log >&2; \
+	UPTRACK_HOME=$$home $(BIN)/uptrack upload $(VIDEO) --exercise $(EXERCISE)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
