@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from uptrack.contract.errors import ErrorCode, UptrackError
-from uptrack.pipeline import video_messages
+from uptrack.pipeline import opening_messages, video_messages
 from uptrack.pose.series import PoseSeries
 
 from uptrack_service.delivery import Delivery, public_error
@@ -48,7 +48,8 @@ def aggregate(payload: AnalysisInput, deps: AggregationDeps) -> dict[str, Any]:
             raise UptrackError(ErrorCode.MEDIA_DECODE_ERROR, "No video frame could be decoded.")
         messages = video_messages(series, request)
     except UptrackError as error:
-        deps.delivery.fail(payload.upload_id, error, record.analysis_request() if record else None)
+        opening = opening_messages(record.analysis_request()) if record else ()
+        deps.delivery.fail(payload.upload_id, error, opening)
         raise AnalysisTaskError(public_error(error)) from None
     deps.delivery.emit(payload.upload_id, "final", messages)
     deps.uploads.transition(payload.upload_id, Status.COMPLETED, (Status.PROCESSING,))

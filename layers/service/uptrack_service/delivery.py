@@ -24,15 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from uptrack.contract.errors import ErrorCode, UptrackError
-from uptrack.contract.messages import (
-    BaseMessage,
-    EnvironmentMessage,
-    ErrorMessage,
-    InitializationMessage,
-    ProgressMessage,
-    dump_message,
-)
-from uptrack.contract.params import AnalysisRequest
+from uptrack.contract.messages import BaseMessage, ErrorMessage, ProgressMessage, dump_message
 
 from uptrack_service.models import TERMINAL, Reservation, Status, UploadRecord, large_message_key, segment_key
 from uptrack_service.observability import logger, metrics
@@ -77,18 +69,6 @@ def encode(wire: dict[str, Any]) -> bytes:
 def wire_of(message: BaseMessage, seq: int, upload_id: str) -> dict[str, Any]:
     """The stored and sent form: the contract's JSON plus the `seq` and `uploadId` envelope."""
     return dump_message(message.model_copy(update={"seq": seq, "upload_id": upload_id}))
-
-
-def opening_messages(request: AnalysisRequest) -> list[BaseMessage]:
-    """`uptrack.pipeline.opening_messages` without importing the pose stack (zip functions have no OpenCV).
-
-    tests/unit/service/test_delivery.py checks both stay equal.
-    """
-    loading = "loading video" if request.source == "video" else "loading image"
-    return [
-        InitializationMessage(message=loading, ready=False, source=request.source),
-        EnvironmentMessage(pose_backend=request.pose_backend, webgl=False),
-    ]
 
 
 def public_error(error: UptrackError) -> UptrackError:
@@ -158,16 +138,20 @@ class Delivery:
         metrics.add_metric(name="MessagesDelivered", unit="Count", value=len(wire))
         return wire
 
-    def fail(self, upload_id: str, error: UptrackError, request: AnalysisRequest | None) -> bool:
-        """Mark the upload failed and tell its subscribers, once; False when it had already completed."""
+    def fail(self, upload_id: str, error: UptrackError, opening: Sequence[BaseMessage] = ()) -> bool:
+        """Mark the upload failed and tell its subscribers, once; False when it had already completed.
+
+        `opening` (`uptrack.pipeline.opening_messages`, from the functions that have the pose stack) is delivered
+        first when this upload has not sent it yet, so a failed upload reads like `uptrack analyze`'s output.
+        """
         if not self.uploads.transition(upload_id, Status.FAILED, NON_TERMINAL, {"error_code": error.code.value}):
             record = self.uploads.get(upload_id)
             if record is None or record.status is not Status.FAILED:
                 return False
         logger.warning("upload failed", extra={"upload_id": upload_id, "code": error.code.value})
         metrics.add_metric(name="UploadsFailed", unit="Count", value=1)
-        if request is not None:
-            self.emit(upload_id, "opening", opening_messages(request))
+        if opening:
+            self.emit(upload_id, "opening", opening)
         self.emit(upload_id, "error", [ErrorMessage.from_error(public_error(error))])
         return True
 

@@ -44,6 +44,5 @@ def report_failure(report: FailureReport, deps: FailureDeps) -> dict[str, Any]:
     record = deps.uploads.get(report.upload_id)
     error = error_from_states(report.error)
     logger.warning("analysis failed", extra={"upload_id": report.upload_id, "states_error": report.error.get("Error")})
-    request = record.analysis_request() if record else None
-    delivered = record is not None and deps.delivery.fail(report.upload_id, error, request)
+    delivered = record is not None and deps.delivery.fail(report.upload_id, error)
     return {"uploadId": report.upload_id, "code": error.code.value, "delivered": delivered}

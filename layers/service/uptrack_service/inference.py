@@ -16,7 +16,7 @@ from typing import Any, Final
 
 from uptrack.contract.errors import ErrorCode, UptrackError
 from uptrack.media import VideoInfo
-from uptrack.pipeline import ChunkSpec, image_messages, infer_chunk, model_for
+from uptrack.pipeline import ChunkSpec, image_messages, infer_chunk, model_for, opening_messages
 from uptrack.pose.engine import EngineSettings, PoseEstimator, create_estimator
 
 from uptrack_service.delivery import Delivery, public_error
@@ -70,7 +70,7 @@ def _record(deps: InferenceDeps, upload_id: str, media_key: str) -> UploadRecord
 
 
 def _failed(deps: InferenceDeps, upload_id: str, error: UptrackError, record: UploadRecord | None) -> Exception:
-    deps.delivery.fail(upload_id, error, record.analysis_request() if record else None)
+    deps.delivery.fail(upload_id, error, opening_messages(record.analysis_request()) if record else ())
     return AnalysisTaskError(public_error(error))
 
 

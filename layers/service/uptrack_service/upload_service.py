@@ -19,7 +19,7 @@ from uptrack.contract.errors import ErrorCode, UptrackError
 from uptrack.contract.params import AnalysisRequest, parse_query
 from uptrack.contract.tokens import TokenStore, authorize, hash_token
 
-from uptrack_service.delivery import Delivery, opening_messages
+from uptrack_service.delivery import Delivery
 from uptrack_service.fetch import FetchPolicy, fetch_into
 from uptrack_service.models import (
     Status,
@@ -255,10 +255,7 @@ def fetch_media(upload_id: str, deps: UploadDeps, delivery: Delivery) -> str:
     try:
         size = fetch_into(url, request.source, deps.objects, record.object_key, policy)
     except UptrackError as error:
-        delivery.fail(upload_id, error, request)
+        delivery.fail(upload_id, error)  # no pose stack here: the subscriber gets the error alone
         return "failed"
     logger.info("media fetched", extra={"upload_id": upload_id, "bytes": size})
     return "fetched"
-
-
-__all__ = ["create_upload", "fetch_media", "get_upload", "opening_messages", "owned_upload"]

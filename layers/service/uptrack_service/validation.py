@@ -16,9 +16,9 @@ from urllib.parse import unquote_plus
 
 from uptrack.contract.errors import ErrorCode, UptrackError
 from uptrack.media import VideoInfo, media_kind, probe_video
-from uptrack.pipeline import ChunkSpec, plan_chunks
+from uptrack.pipeline import ChunkSpec, opening_messages, plan_chunks
 
-from uptrack_service.delivery import Delivery, opening_messages
+from uptrack_service.delivery import Delivery
 from uptrack_service.models import (
     AnalysisInput,
     ChunkItem,
@@ -96,11 +96,12 @@ def validate_object(bucket: str, raw_key: str, deps: ValidationDeps) -> Outcome:
     if not deps.uploads.transition(upload_id, Status.VALIDATING, PRE_ANALYSIS):
         return "duplicate"
     request = record.analysis_request()
-    deps.delivery.emit(upload_id, "opening", opening_messages(request))
+    opening = opening_messages(request)
+    deps.delivery.emit(upload_id, "opening", opening)
     try:
         payload = _prepare(record, deps)
     except UptrackError as error:
-        deps.delivery.fail(upload_id, error, request)
+        deps.delivery.fail(upload_id, error, opening)
         return "rejected"
     fields = {} if payload.video is None else {"frames_total": payload.video.frame_count}
     deps.uploads.transition(upload_id, Status.PROCESSING, (Status.VALIDATING, Status.PROCESSING), fields)

@@ -255,10 +255,10 @@ class WebSocketGateway:
         event: dict[str, Any] = {"requestContext": context, "isBase64Encoded": False}
         if event_type == "MESSAGE":
             context["messageId"] = secrets.token_hex(6)
-        if event_type == "DISCONNECT":
-            context |= {"disconnectStatusCode": 1000, "disconnectReason": "Client closed"}
         else:
             event |= {"headers": {"Host": "127.0.0.1"}, "multiValueHeaders": {"Host": ["127.0.0.1"]}}
+        if event_type == "DISCONNECT":
+            context |= {"disconnectStatusCode": 1000, "disconnectReason": "Client closed"}
         return event
 
     async def _handshake(self, connection: ServerConnection, request: Request) -> Response | None:

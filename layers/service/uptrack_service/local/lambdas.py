@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
+import sys
 import threading
 import traceback
 import uuid
@@ -89,6 +90,7 @@ def _load(path: Path, module_name: str) -> ModuleType:
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load handler {path}")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module  # pydantic resolves a model's annotations through its module
     spec.loader.exec_module(module)
     return module
 
