@@ -17,6 +17,8 @@ import multiprocessing
 import os
 import resource
 import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -116,11 +118,10 @@ def _measure_pipeline(clip: Path, model: str, workers: int) -> BenchRow:
     )
 
 
-def run_isolated(function: object, *args: object) -> BenchRow:
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(1) as pool:
-        row: BenchRow = pool.apply(function, args)  # type: ignore[arg-type]
-        return row
+def run_isolated(function: Callable[..., BenchRow], *args: object) -> BenchRow:
+    """Run one measurement in a fresh (non-daemonic, so it may start workers) process."""
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(function, *args).result()
 
 
 def shared_clips(media: Path, only_720p: bool) -> list[Path]:
