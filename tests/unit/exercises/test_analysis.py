@@ -69,6 +69,17 @@ def test_hidden_ankles_block_counting_and_are_reported_missing() -> None:
     assert analysis.posture[0].missing == ("left_ankle||right_ankle",)
 
 
+def test_body_hidden_on_the_way_up_still_counts() -> None:
+    knees = squat_knees([85, 85, 85], rep_s=3.0)
+    frames = [standing(k) for k in knees]
+    legs = [COCO_INDEX[f"{s}_{j}"] for s in ("left", "right") for j in ("hip", "knee", "ankle")]
+    for i, knee in enumerate(knees):
+        if knee < 130 and knees[i - 1] < knee:  # a barbell plate hides the legs on the way up, ~0.8 s per rep
+            frames[i][legs, 2] = 0.0
+    analysis = analyze_exercise(series(frames), get_exercise("squat"), "medium")
+    assert len(analysis.reps) == 3
+
+
 def test_portrait_and_landscape_frames_count_alike() -> None:
     knees = squat_knees([90, 95])
     portrait = series([standing(k, width=720, height=1280) for k in knees], width=720, height=1280)

@@ -18,8 +18,8 @@ from uptrack.contract.grades import grade_for
 from uptrack.contract.params import Difficulty
 from uptrack.exercises.catalogue import ExerciseDefinition
 from uptrack.exercises.clip import ClipFrames, posture_states, to_ms
-from uptrack.exercises.counting import Candidate, find_candidates
-from uptrack.exercises.filters import clean
+from uptrack.exercises.counting import DEFAULT_THRESHOLDS, Candidate, find_candidates
+from uptrack.exercises.filters import bridge_gaps, clean
 from uptrack.exercises.grading import grade_rep
 from uptrack.exercises.results import ExerciseAnalysis, RepResult
 
@@ -29,6 +29,10 @@ Bools = npt.NDArray[np.bool_]
 RELATIVE_DEPTH: Final = 0.75
 """A rep must also reach this share of the median depth of the clip's counted reps: a coach judges a half rep
 against the person's own full ones, which also absorbs 2-D foreshortening of the absolute target."""
+
+OCCLUDED_REP_S: Final = 1.5
+"""A longer dropout is bridged when the person is mid-rep on both sides of it: a barbell plate or an arm hiding
+the body at the bottom of a rep must not split it into two halves that both fail."""
 
 PROGRESSION_STEPS: Final = (25.0, 50.0, 75.0, 100.0)
 """Progression values reported as a rep passes them (contract §3.9)."""
@@ -60,6 +64,7 @@ def analyze_reps(
     """Every attempt graded, with its verdict; placement until the first counted rep; progression events."""
     progress, ideal = rep_progress(exercise, difficulty, clip.signals, clip.facing)
     progress = clean(np.where(clip.visible, progress, np.nan), clip.times_s)
+    progress = bridge_gaps(progress, clip.times_s, OCCLUDED_REP_S, above=DEFAULT_THRESHOLDS.rest)
     candidates = find_candidates(progress, clip.ready)
     verdicts = [_verdict(exercise, c, _seconds(c, clip.times_s)) for c in candidates]
     bar = _clip_bar(candidates, verdicts)

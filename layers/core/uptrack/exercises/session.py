@@ -61,7 +61,7 @@ def messages_for(
 
 
 def kept_reps(analysis: ExerciseAnalysis, request: AnalysisRequest, exercise: ExerciseDefinition) -> list[RepResult]:
-    """Counted reps that clear the request's effective `minGrade` (none for holds and images)."""
+    """Counted reps that clear the request's effective `minGrade` (holds and images have no bar: all are kept)."""
     bar = effective_min_grade(request, exercise.is_duration)
     return [r for r in analysis.reps if grade_at_least(r.grade, bar)]
 
