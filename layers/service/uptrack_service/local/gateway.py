@@ -33,6 +33,12 @@ from websockets.http11 import Request, Response
 Invoke = Callable[[str, dict[str, Any]], dict[str, Any]]
 
 
+class _Server(ThreadingHTTPServer):
+    """socketserver's listen backlog is 5: twenty clients connecting at once would see resets."""
+
+    request_queue_size = 128
+
+
 def _display(host: str) -> str:
     """The address clients use: a wildcard bind is reached on loopback."""
     return "127.0.0.1" if host in ("", "0.0.0.0", "::") else host
@@ -87,7 +93,7 @@ class HttpApiServer:
                 self.end_headers()
 
         self._invoke = invoke
-        self.server = ThreadingHTTPServer((host, port), Handler)
+        self.server = _Server((host, port), Handler)
         self.url = f"http://{_display(host)}:{self.server.server_address[1]}"
         self._thread = threading.Thread(target=self.server.serve_forever, name="http-api", daemon=True)
 
@@ -198,7 +204,7 @@ class WebSocketGateway:
             def do_DELETE(self) -> None:
                 gateway._manage(self, "DELETE")
 
-        self.management = ThreadingHTTPServer(("127.0.0.1", 0), Management)
+        self.management = _Server(("127.0.0.1", 0), Management)
         self._management_thread = threading.Thread(
             target=self.management.serve_forever, name="websocket-management", daemon=True
         )

@@ -237,11 +237,14 @@ class LocalStack:
         return env
 
     def _apply_environment(self) -> None:
-        from uptrack_service.observability import logger
+        from uptrack_service.observability import logger, metrics
 
         self.environment = self._function_environment()
         os.environ.update(self.environment)
         logger.setLevel(self.environment.get("POWERTOOLS_LOG_LEVEL", "INFO"))
+        # made at import, before this environment: without a namespace, 100 values of one metric (many uploads at
+        # once in this one process) make the next add_metric raise
+        metrics.namespace = self.environment.get("POWERTOOLS_METRICS_NAMESPACE")
         wiring.reset()
 
     def _create_functions(self) -> None:
