@@ -106,17 +106,20 @@ def _missing(body: Body, required: tuple[str, ...]) -> tuple[Bools, ...]:
 def _in_posture(signals: Mapping[str, Floats], posture: Posture) -> Bools:
     """Body orientation check.
 
-    Lying down (or in a plank) shows as a trunk tilted past 45°, hips close to the ankles' height, or (for floor
-    exercises) hands far below the hips: the last two still work head-on, where the trunk looks upright in the
-    image. An unseen trunk or legs does not block an upright exercise (upper-body framing is normal for curls).
+    On the floor shows as a trunk tilted past 45°, hips close to the ankles' height (legs along the floor, or
+    pointing at the camera), or hands far below the hips (supporting the body): the last two still work head-on,
+    where the trunk looks upright in the image. Upright means a trunk within 45° of vertical and hands not on the
+    floor; sitting counts as upright (seated presses and curls). Unseen keypoints never block an upright exercise:
+    upper-body framing is normal for curls.
     """
-    incline, hip_height = signals["torso_incline"], signals["hip_height"]
+    incline = signals["torso_incline"]
     if posture == "any":
         return np.ones(len(incline), dtype=bool)
-    lying: Bools = (incline > UPRIGHT_MAX_INCLINE) | (hip_height < LYING_MAX_HIP_HEIGHT)
+    tilted: Bools = incline > UPRIGHT_MAX_INCLINE
+    on_hands: Bools = signals["wrist_below_hip"] > HANDS_ON_FLOOR
     if posture == "upright":
-        return ~lying
-    on_floor: Bools = lying | (signals["wrist_below_hip"] > HANDS_ON_FLOOR)
+        return ~(tilted | on_hands)
+    on_floor: Bools = tilted | on_hands | (signals["hip_height"] < LYING_MAX_HIP_HEIGHT)
     return on_floor
 
 
