@@ -64,7 +64,9 @@ class ClipFrames:
 
 
 def to_ms(seconds: float) -> int:
-    return max(round(seconds * 1000.0), 0)
+    """Whole milliseconds, truncated like the pipeline's per-frame messages so a rep's counter and its frame's
+    keypoints carry the same `timestampMs`."""
+    return max(int(seconds * 1000.0 + 1e-6), 0)
 
 
 def measure_clip(series: PoseSeries, exercise: ExerciseDefinition) -> ClipFrames:
