@@ -18,6 +18,7 @@ import json
 import mimetypes
 import time
 from collections.abc import Iterator, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -184,8 +185,11 @@ class Subscription:
         self.closed = False
         separator = "&" if "?" in created["websocketUrl"] else "?"
         url = f"{created['websocketUrl']}{separator}{urlencode({'token': endpoint.token})}"
+        self._resources = ExitStack()
         try:
-            self.socket: ClientConnection = connect(url, open_timeout=HTTP_TIMEOUT_S, max_size=None)
+            self.socket: ClientConnection = self._resources.enter_context(
+                connect(url, open_timeout=HTTP_TIMEOUT_S, max_size=None)
+            )
         except (InvalidURI, InvalidHandshake, OSError, TimeoutError) as error:
             raise ClientError(f"cannot open the WebSocket {url.split('?', 1)[0]}: {error}") from None
         self.socket.send(json.dumps(created.get("subscribe") or {"action": "subscribe", "uploadId": self.upload_id}))
@@ -197,7 +201,7 @@ class Subscription:
         self.close()
 
     def close(self) -> None:
-        self.socket.close()
+        self._resources.close()
 
     def __iter__(self) -> Iterator[Wire]:
         gap_deadline: float | None = None

@@ -47,15 +47,17 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def endpoint_of(args: argparse.Namespace) -> Endpoint:
-    """--endpoint/--token, falling back to $UPTRACK_TOKEN and the local stack `uptrack serve` describes."""
+    """--endpoint and --token; by default the running `uptrack serve` and, for it only, its development token."""
     token = args.token or os.environ.get(TOKEN_ENV)
-    if args.endpoint and token:
-        return Endpoint(args.endpoint, token)
     local = LocalStackInfo.read()
-    if local is None:
-        missing = "a token (--token or $UPTRACK_TOKEN)" if args.endpoint else "an endpoint"
-        raise ClientError(f"no running `uptrack serve` found and no {missing} given")
-    return Endpoint(args.endpoint or local.base_url, token or local.token)
+    endpoint = args.endpoint or (local.base_url if local else None)
+    if endpoint is None:
+        raise ClientError("no local stack is running: start `uptrack serve`, or pass --endpoint URL")
+    if token is None and local is not None and endpoint.rstrip("/") == local.base_url:
+        token = local.token
+    if token is None:
+        raise ClientError(f"no token: pass --token or set ${TOKEN_ENV}")
+    return Endpoint(endpoint, token)
 
 
 def run(args: argparse.Namespace) -> int:
