@@ -7,7 +7,7 @@ MEDIA  ?= ../shared/media
 VIDEO  ?= samples/squat_rear_2reps_cc-by-3.0.mp4
 EXERCISE ?= squat
 
-.PHONY: demo test lint typecheck unit bench accuracy models clean static cfn-lint statelint sam-validate sam-build-zip e2e tools sizes
+.PHONY: demo test lint typecheck unit browser bench accuracy models clean static cfn-lint statelint sam-validate sam-build-zip e2e tools sizes
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,8 +37,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy layers/core/uptrack layers/service/uptrack_service
 
-unit: $(STAMP)
+unit: $(STAMP) browser
 	$(BIN)/pytest -q
+
+# Debian's Chromium for tests/integration/test_web_page.py (Playwright drives it; its own browser download is never
+# used). Without root or apt the test skips and says why.
+browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends chromium >/dev/null; } \
+		|| echo "warning: chromium could not be installed; the browser test will be skipped" >&2
 
 test: lint typecheck unit static
 

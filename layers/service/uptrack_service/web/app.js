@@ -1,7 +1,8 @@
 // The local stack's page: the mobile app's protocol in a browser, drawn over the video being analysed.
 // POST /uploads -> WebSocket subscribe -> PUT the file -> messages in `seq` order until the final one.
 // `keypoints` messages (keypoints=true&angles=false) are drawn over the local file as it plays; each `counter`
-// is a rep with its grade. `document.body.dataset.state` is idle | uploading | analysing | done | error.
+// is a rep with its grade. `document.body.dataset.state` is idle | uploading | analysing | done | error, and
+// `window.uptrackMessages` holds the current upload's messages (for the console and the browser test).
 
 const $ = (id) => document.getElementById(id);
 const state = { config: null, frames: [], reps: [], messages: [], finalCount: null, summary: null };
@@ -45,6 +46,7 @@ function fail(error) {
 
 async function upload(file, exercise, token) {
   Object.assign(state, { frames: [], reps: [], messages: [], finalCount: null, summary: null });
+  window.uptrackMessages = state.messages;
   $("log").replaceChildren();
   $("reps").replaceChildren();
   $("summary").textContent = "";
@@ -175,10 +177,14 @@ function logMessage(message) {
   const item = document.createElement("li");
   item.className = message.type;
   const { type, seq, uploadId, ...rest } = message;
+  for (const key of ["data", "keypoints"]) {
+    if (Array.isArray(rest[key])) rest[key] = `[${rest[key].length} ${type === "keypoints_batch" ? "frames" : "points"}]`;
+  }
+  const number = document.createElement("span");
+  number.textContent = String(seq ?? "–");
   const label = document.createElement("b");
   label.textContent = type;
-  item.append(label, ` ${JSON.stringify(rest)}`);
-  item.title = `seq ${seq ?? "–"}`;
+  item.append(number, label, ` ${JSON.stringify(rest)}`);
   $("log").append(item);
   $("log").scrollTop = $("log").scrollHeight;
   $("message-count").textContent = String(state.messages.length);
@@ -263,6 +269,7 @@ function drawSkeleton(context, points, box) {
 function drawHud(ms) {
   const done = state.reps.filter((rep) => rep.t <= ms);
   $("count").textContent = String(done.length);
+  $("count-unit").textContent = done.length === 1 ? "rep" : "reps";
   const last = done[done.length - 1];
   $("grade").textContent = last ? last.grade : "–";
   $("grade").className = `grade ${last ? last.grade : ""}`;
