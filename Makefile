@@ -47,7 +47,7 @@ browser:
 		apt-get install -y -qq --no-install-recommends chromium >/dev/null; } \
 		|| echo "warning: chromium could not be installed; the browser test will be skipped" >&2
 
-test: lint typecheck unit static
+test: lint typecheck static unit
 
 bench: $(STAMP)
 	$(BIN)/python -m uptrack_service.bench --media $(MEDIA)
