@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -38,11 +39,15 @@ DEV_OWNER: Final = "local-development"
 DEV_QUOTA: Final = 1_000_000
 WEB_FILES: Final = {"index.html": "text/html", "app.js": "text/javascript", "style.css": "text/css"}
 DEFAULT_EXERCISE: Final = "squat"
+WILDCARDS: Final = frozenset({"", "0.0.0.0", "::"})
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("serve", help="run the whole stack locally (moto, no AWS)", description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on; 0.0.0.0 lets a phone on this network in"
+    )
+    parser.add_argument("--public-host", help="name clients use in URLs (default: --host; this machine's LAN address)")
     parser.add_argument("--port", type=int, default=8080, help="HTTP API and web page port; 0 picks a free one")
     parser.add_argument("--concurrency", type=int, default=4, help="chunks analysed at once per upload (default 4)")
     parser.set_defaults(func=run)
@@ -60,6 +65,18 @@ def development_token(home: Path, now: datetime) -> tuple[str, list[TokenRecord]
         saved.touch(mode=0o600)
         saved.write_text(raw + "\n", encoding="utf-8")
     return raw, [r for r in store.list_tokens() if not r.revoked]
+
+
+def public_address(host: str) -> str:
+    """What clients dial for `host`: itself, or for a wildcard this machine's address on its default route."""
+    if host not in WILDCARDS:
+        return host
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # a documentation address: only a route is looked up, nothing is sent
+        except OSError:
+            return "127.0.0.1"
+        return str(probe.getsockname()[0])
 
 
 def web_pages(token: str) -> dict[str, tuple[str, bytes]]:
@@ -85,7 +102,13 @@ def run(args: argparse.Namespace) -> int:
     began = time.monotonic()
     home = default_store_dir()
     token, records = development_token(home, datetime.now(UTC))
-    stack = LocalStack(host=args.host, http_port=args.port, max_concurrency=args.concurrency, pages=web_pages(token))
+    stack = LocalStack(
+        host=args.host,
+        public_host=args.public_host or public_address(args.host),
+        http_port=args.port,
+        max_concurrency=args.concurrency,
+        pages=web_pages(token),
+    )
     try:
         stack.start()
     except OSError as error:

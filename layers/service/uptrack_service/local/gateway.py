@@ -67,6 +67,7 @@ class HttpApiServer:
         port: int = 0,
         host: str = "127.0.0.1",
         pages: dict[str, tuple[str, bytes]] | None = None,
+        public_host: str | None = None,
     ) -> None:
         self._pages = dict(pages or {})
         self._routes = [
@@ -94,7 +95,7 @@ class HttpApiServer:
 
         self._invoke = invoke
         self.server = _Server((host, port), Handler)
-        self.url = f"http://{_display(host)}:{self.server.server_address[1]}"
+        self.url = f"http://{public_host or _display(host)}:{self.server.server_address[1]}"
         self._thread = threading.Thread(target=self.server.serve_forever, name="http-api", daemon=True)
 
     def start(self) -> None:
@@ -175,8 +176,10 @@ class WebSocketGateway:
         routes: dict[str, str],
         stage: str = "local",
         host: str = "127.0.0.1",
+        public_host: str | None = None,
     ) -> None:
         self.host = host
+        self.public_host = public_host or _display(host)
         self._invoke = invoke
         self._connect = connect_function
         self._disconnect = disconnect_function
@@ -211,7 +214,7 @@ class WebSocketGateway:
 
     @property
     def url(self) -> str:
-        return f"ws://{_display(self.host)}:{self.port}/{self.stage}"
+        return f"ws://{self.public_host}:{self.port}/{self.stage}"
 
     @property
     def management_endpoint(self) -> str:

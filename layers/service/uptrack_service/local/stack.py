@@ -34,7 +34,7 @@ from uptrack_service import wiring
 from uptrack_service.adapters.dynamodb_tokens import DynamoDbTokenStore
 from uptrack_service.local import lambdas
 from uptrack_service.local.asl import rendered
-from uptrack_service.local.gateway import HttpApiServer, WebSocketGateway
+from uptrack_service.local.gateway import HttpApiServer, WebSocketGateway, _display
 from uptrack_service.local.template import (
     FunctionSpec,
     functions,
@@ -69,11 +69,14 @@ class LocalStack:
         host: str = "127.0.0.1",
         http_port: int = 0,
         pages: Mapping[str, tuple[str, bytes]] | None = None,
+        public_host: str | None = None,
     ) -> None:
         """`host`/`http_port` place the HTTP API (0: a free port); `pages` are extra static GET paths it serves
-        (path -> (content type, body)), for `uptrack serve`'s web page."""
+        (path -> (content type, body)), for `uptrack serve`'s web page. Every listener binds `host`; URLs handed
+        to clients (API, WebSocket, presigned S3) name `public_host` (default: `host`, loopback for a wildcard)."""
         self.repo = repo
         self.host = host
+        self.public_host = public_host or _display(host)
         self.http_port = http_port
         self.pages = dict(pages or {})
         self.region = region
@@ -106,10 +109,10 @@ class LocalStack:
         from moto.server import ThreadedMotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._server = ThreadedMotoServer(ip_address=self.host, port=0, verbose=False)
         self._server.start()
-        host, port = self._server.get_host_and_port()
-        self.endpoint = f"http://{host}:{port}"
+        _, port = self._server.get_host_and_port()
+        self.endpoint = f"http://{self.public_host}:{port}"
         self._saved_env = dict(os.environ)
         os.environ.update(
             {
@@ -132,13 +135,16 @@ class LocalStack:
             routes={"subscribe": "WsSubscribeFunction", "$default": "WsSubscribeFunction"},
             stage=self.stage,
             host=self.host,
+            public_host=self.public_host,
         )
         self.gateway.start()
         self._create_functions()
         self._create_state_machine()
         self._spawn("s3-event-dispatcher", self._dispatch_s3_events)
         routes = {route: name for name, spec in self.specs.items() for route in spec.http_routes}
-        self.http = HttpApiServer(routes, self.invoke, port=self.http_port, host=self.host, pages=self.pages)
+        self.http = HttpApiServer(
+            routes, self.invoke, port=self.http_port, host=self.host, pages=self.pages, public_host=self.public_host
+        )
         self.http.start()
         return self
 
