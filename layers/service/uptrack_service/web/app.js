@@ -82,6 +82,7 @@ class MessageStream {
     this.nextSeq = 1;
     this.pending = new Map();
     this.finalSeq = null;
+    this.filling = false;
     this.socket = new WebSocket(`${created.websocketUrl}&${new URLSearchParams({ token })}`);
     this.opened = new Promise((resolve, reject) => {
       this.socket.onopen = () => {
@@ -103,7 +104,10 @@ class MessageStream {
     this.pending.set(wire.seq, wire);
     if (isFinal(wire)) this.finalSeq = wire.seq;
     this.drain();
-    if (this.finalSeq !== null && this.nextSeq <= this.finalSeq) await this.fillGap();
+    if (this.finalSeq !== null && this.nextSeq <= this.finalSeq && !this.filling) {
+      this.filling = true;
+      await this.fillGap();
+    }
   }
 
   drain() {
@@ -116,14 +120,20 @@ class MessageStream {
     }
   }
 
-  // The final message is here but an earlier one is not: read the stored copies from the HTTP API.
-  async fillGap() {
+  // The final message is here but an earlier one is not: read the stored copies from the HTTP API, twice a second
+  // for up to 10 s (a stage is stored a moment after its seq range is reserved).
+  async fillGap(attempt = 0) {
     const query = new URLSearchParams({ token: this.token, afterSeq: String(this.nextSeq - 1) });
     const view = await (await fetch(`uploads/${this.uploadId}?${query}`)).json();
     for (const wire of view.messages || []) {
       if (wire.seq >= this.nextSeq && !this.pending.has(wire.seq)) this.pending.set(wire.seq, wire);
     }
     this.drain();
+    if (this.nextSeq <= this.finalSeq) {
+      if (attempt >= 20) throw new Error(`Message ${this.nextSeq} never arrived.`);
+      await new Promise((resume) => setTimeout(resume, 500));
+      await this.fillGap(attempt + 1);
+    }
   }
 }
 
