@@ -28,6 +28,8 @@ from tests.conftest import SAMPLE_VIDEO
 UPTRACK = [sys.executable, "-m", "uptrack_service.cli"]
 CONCURRENT_UPLOADS = 20
 RESULT_TYPES = ("counter", "form_score", "exercise_summary")
+SHARED_CLIP = "squat/squat_side_overlay_3reps_msoldo.mp4"
+"""A short shared clip (10 s, 368×640, 3 squats), read from ../shared/media."""
 
 
 @dataclass
@@ -92,13 +94,17 @@ def _info_fields(document: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@pytest.fixture(scope="module")
-def analyzed() -> list[dict[str, Any]]:
-    """What `uptrack analyze` prints for the sample: the reference for everything the stack sends."""
+def analyze(path: Path, exercise: str) -> list[dict[str, Any]]:
+    """What `uptrack analyze` prints: the reference for everything the stack sends."""
     done = subprocess.run(
-        [*UPTRACK, "analyze", str(SAMPLE_VIDEO), "--exercise", "squat"], capture_output=True, text=True, check=True
+        [*UPTRACK, "analyze", str(path), "--exercise", exercise], capture_output=True, text=True, check=True
     )
     return [json.loads(line) for line in done.stdout.splitlines()]
+
+
+@pytest.fixture(scope="module")
+def analyzed() -> list[dict[str, Any]]:
+    return analyze(SAMPLE_VIDEO, "squat")
 
 
 def results(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -126,9 +132,13 @@ def test_serve_prints_where_it_listens_and_serves_the_page(server: Server) -> No
 
 
 @pytest.mark.slow
-def test_upload_command_gives_the_same_result_as_analyze(server: Server, analyzed: list[dict[str, Any]]) -> None:
+@pytest.mark.parametrize("clip", ["sample", SHARED_CLIP])
+def test_upload_command_gives_the_same_result_as_analyze(
+    server: Server, clip: str, request: pytest.FixtureRequest
+) -> None:
+    path = SAMPLE_VIDEO if clip == "sample" else request.getfixturevalue("media_dir") / clip
     done = subprocess.run(
-        [*UPTRACK, "upload", str(SAMPLE_VIDEO), "--exercise", "squat"],
+        [*UPTRACK, "upload", str(path), "--exercise", "squat"],
         env=server.env,
         capture_output=True,
         text=True,
@@ -139,7 +149,8 @@ def test_upload_command_gives_the_same_result_as_analyze(server: Server, analyze
     messages = [json.loads(line) for line in done.stdout.splitlines()]
     assert [m["seq"] for m in messages] == list(range(1, len(messages) + 1))
     assert messages[-1]["type"] == "initialization" and messages[-1]["message"] == "Analysis completed"
-    assert final_count(messages) == final_count(analyzed) == 2
+    analyzed = analyze(path, "squat")
+    assert final_count(messages) == final_count(analyzed) > 0
     assert results(messages) == results(analyzed)
 
 
