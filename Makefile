@@ -69,7 +69,8 @@ STATELINT  := $(TOOLS)/statelint/bin/statelint
 SAM        := $(TOOLS)/sam/bin/sam
 SAM_ENV    := AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0
 ZIP_BUILD  := .aws-sam/zip
-IMAGE_FUNCTIONS := ValidateUploadFunction InferenceFunction AggregateFunction
+IMAGE_FUNCTIONS := ValidateUploadFunction InferenceFunction AggregateFunction RenderExportFunction JoinExportFunction \
+	ProcessReferenceFunction
 
 $(CFN_LINT):
 	$(PYTHON) -m venv $(TOOLS)/cfn-lint
@@ -100,7 +101,7 @@ statelint: $(STATELINT) $(STAMP)
 sam-validate: $(SAM)
 	$(SAM_ENV) $(SAM) validate --lint --template-file template.yaml
 
-# The zip functions and their two layers; the three container-image functions need Docker (see docs/deploy.md).
+# The zip functions and their two layers; the container-image functions need Docker (see docs/deploy.md).
 sam-build-zip: $(SAM)
 	$(SAM_ENV) $(SAM) build --template-file template.yaml --build-dir $(ZIP_BUILD) --cached --cache-dir .aws-sam/cache \
 		$(foreach f,$(IMAGE_FUNCTIONS),--exclude $(f))

@@ -1,4 +1,4 @@
-"""POST /references: reserve a reference-movement upload exactly like an upload (its processing is elsewhere)."""
+"""POST /references: reserve a reference-movement upload (a clip of one repetition, optional start/end seconds)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from uptrack_service import wiring
 from uptrack_service.lambda_events import HttpEvent, respond
-from uptrack_service.models import UploadKind
 from uptrack_service.observability import logger, metrics, tracer
-from uptrack_service.upload_service import UploadBody, create_upload
+from uptrack_service.references import ReferenceBody, create_reference_upload
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
@@ -19,10 +18,9 @@ from uptrack_service.upload_service import UploadBody, create_upload
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = parse(event=event, model=HttpEvent)
-    body = request.json_body
     return respond(
-        lambda: create_upload(
-            request.query(), UploadBody.model_validate(body()), wiring.upload_deps(), UploadKind.REFERENCE
+        lambda: create_reference_upload(
+            request.query(), ReferenceBody.model_validate(request.json_body()), wiring.upload_deps()
         ),
         status=201,
     )

@@ -10,8 +10,11 @@ from typing import Any
 from uptrack.contract.errors import ErrorCode, UptrackError
 from uptrack.pipeline import opening_messages, video_messages
 from uptrack.pose.series import PoseSeries
+from uptrack.reference import ReferenceStore
+from uptrack.smoothing import smooth_series
 
 from uptrack_service.delivery import Delivery, public_error
+from uptrack_service.exporting import write_plan
 from uptrack_service.inference import AnalysisTaskError
 from uptrack_service.models import AnalysisInput, ChunkItem, Status, UploadRecord, manifest_key
 from uptrack_service.observability import logger, metrics, tracer
@@ -23,6 +26,7 @@ class AggregationDeps:
     uploads: UploadStore
     objects: ObjectStore
     delivery: Delivery
+    references: ReferenceStore | None = None
 
 
 def load_series(objects: ObjectStore, items: list[ChunkItem]) -> PoseSeries:
@@ -46,13 +50,18 @@ def aggregate(payload: AnalysisInput, deps: AggregationDeps) -> dict[str, Any]:
         series = load_series(deps.objects, items)
         if len(series) == 0:
             raise UptrackError(ErrorCode.MEDIA_DECODE_ERROR, "No video frame could be decoded.")
-        messages = video_messages(series, request)
+        messages = video_messages(series, request, deps.references, record.token_hash)
     except UptrackError as error:
         opening = opening_messages(record.analysis_request()) if record else ()
         deps.delivery.fail(payload.upload_id, error, opening)
         raise AnalysisTaskError(public_error(error)) from None
+    if request.export:  # the closing message waits for export_ready (exporting.py)
+        write_plan(deps.objects, payload.upload_id, smooth_series(series), messages)
+        deps.delivery.emit(payload.upload_id, "final", messages[:-1])
+        logger.info("analysis delivered; exporting", extra={"upload_id": payload.upload_id})
+        return {"status": "exporting", "messages": len(messages) - 1, "frames": len(series), "export": True}
     deps.delivery.emit(payload.upload_id, "final", messages)
     deps.uploads.transition(payload.upload_id, Status.COMPLETED, (Status.PROCESSING,))
     metrics.add_metric(name="AnalysesCompleted", unit="Count", value=1)
     logger.info("analysis completed", extra={"upload_id": payload.upload_id, "messages": len(messages)})
-    return {"status": "completed", "messages": len(messages), "frames": len(series)}
+    return {"status": "completed", "messages": len(messages), "frames": len(series), "export": False}

@@ -18,7 +18,10 @@ UPLOAD_ID_RE: Final = r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-
 UploadId = Annotated[str, Field(pattern=UPLOAD_ID_RE)]
 MEDIA_PREFIX: Final = "media/"
 REFERENCE_PREFIX: Final = "references/"
+SIGNATURE_PREFIX: Final = "signatures/"
+EXPORT_PREFIX: Final = "exports/"
 _MEDIA_KEY = re.compile(r"^media/([0-9a-f-]{36})/source$")
+_REFERENCE_KEY = re.compile(r"^references/([0-9a-f-]{36})/source$")
 
 
 def new_upload_id() -> str:
@@ -38,6 +41,30 @@ def upload_id_from_key(key: str) -> str | None:
     """The upload id of an analysis media key (already unquoted), or None for any other object."""
     match = _MEDIA_KEY.match(key)
     return match.group(1) if match and re.match(UPLOAD_ID_RE, match.group(1)) else None
+
+
+def reference_id_from_key(key: str) -> str | None:
+    """The upload id (= reference id) of a reference clip key (already unquoted), or None for any other object."""
+    match = _REFERENCE_KEY.match(key)
+    return match.group(1) if match and re.match(UPLOAD_ID_RE, match.group(1)) else None
+
+
+def signature_key(owner: str, reference_id: str) -> str:
+    """Where a reference's signature lives: under its owner, so another owner's id is simply not there."""
+    return f"{SIGNATURE_PREFIX}{owner}/{reference_id}.json"
+
+
+def export_plan_key(upload_id: str) -> str:
+    """What the renderers draw (poses, counted reps) and the closing message, written by the aggregator."""
+    return f"work/{upload_id}/export/plan.npz"
+
+
+def export_part_key(upload_id: str, index: int) -> str:
+    return f"work/{upload_id}/export/parts/{index:05d}.mp4"
+
+
+def export_key(upload_id: str) -> str:
+    return f"{EXPORT_PREFIX}{upload_id}/uptrack.mp4"
 
 
 def manifest_key(upload_id: str) -> str:
@@ -73,6 +100,16 @@ class UploadKind(StrEnum):
     REFERENCE = "reference"
 
 
+class ReferenceClip(BaseModel):
+    """Where the repetition lies in a reference clip (seconds; the whole clip when absent) and its label."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    start_s: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    end_s: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    name: str = Field(default="", max_length=100)
+
+
 class UploadRecord(BaseModel):
     """One upload (or reference upload) and its delivery bookkeeping.
 
@@ -102,6 +139,7 @@ class UploadRecord(BaseModel):
     chunk_count: int | None = None
     subscribers: frozenset[str] = frozenset()
     error_code: str | None = None
+    clip: ReferenceClip | None = None
 
     def analysis_request(self) -> AnalysisRequest:
         return AnalysisRequest.model_validate(self.request)
@@ -210,3 +248,27 @@ class FailureReport(BaseModel):
 
     upload_id: UploadId = Field(alias="uploadId")
     error: dict[str, Any] = Field(default_factory=dict)
+
+
+class ExportPartTask(BaseModel):
+    """The export renderer's payload for one Map item: the same chunk the inference analysed."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    upload_id: UploadId = Field(alias="uploadId")
+    bucket: str
+    media_key: str = Field(alias="mediaKey")
+    video: VideoInfoPayload
+    chunk: ChunkItem
+
+
+class ExportJoinTask(BaseModel):
+    """The export joiner's payload: the upload's parts are the manifest's chunks, in order."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    upload_id: UploadId = Field(alias="uploadId")
+    bucket: str
+    media_key: str = Field(alias="mediaKey")
+    manifest_key: str = Field(alias="manifestKey")
+    video: VideoInfoPayload

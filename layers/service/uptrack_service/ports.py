@@ -138,3 +138,13 @@ class FetchLauncher(Protocol):
     """Starts the media fetch for a videoSrc/imageSrc upload, asynchronously."""
 
     def launch(self, upload_id: str) -> None: ...
+
+
+class ReferenceIndex(Protocol):
+    """The cheap side of a reference store (nothing parsed into a signature, so no numpy in zip functions)."""
+
+    def exists(self, reference_id: str, owner: str) -> bool: ...
+
+    def summary(self, reference_id: str, owner: str) -> dict[str, Any] | None:
+        """The owner's reference without its signature frames, or None."""
+        ...

@@ -33,6 +33,13 @@ class ServiceSettings(BaseModel):
     )
     upload_url_expiry_s: int = Field(default=300, alias="UPLOAD_URL_EXPIRY_SECONDS", ge=30, le=3600)
     link_expiry_s: int = Field(default=3600, alias="LINK_EXPIRY_SECONDS", ge=60, le=7 * 24 * 3600)
+    export_url_expiry_s: int = Field(
+        default=3600,
+        alias="EXPORT_URL_EXPIRY_SECONDS",
+        ge=60,
+        le=7 * 24 * 3600,
+        description="Lifetime of export_ready's presigned GET (never beyond the signing role's session).",
+    )
     max_video_bytes: int = Field(default=500 * MIB, alias="MAX_VIDEO_BYTES", ge=1)
     max_image_bytes: int = Field(default=20 * MIB, alias="MAX_IMAGE_BYTES", ge=1)
     max_video_seconds: float = Field(default=600.0, alias="MAX_VIDEO_SECONDS", gt=0)

@@ -22,6 +22,7 @@ from uptrack.contract.tokens import TokenStore, authorize, hash_token
 from uptrack_service.delivery import Delivery
 from uptrack_service.fetch import FetchPolicy, fetch_into
 from uptrack_service.models import (
+    ReferenceClip,
     Status,
     UploadKind,
     UploadRecord,
@@ -31,7 +32,7 @@ from uptrack_service.models import (
     stored_request,
 )
 from uptrack_service.observability import logger, metrics
-from uptrack_service.ports import FetchLauncher, ObjectStore, UploadStore
+from uptrack_service.ports import FetchLauncher, ObjectStore, ReferenceIndex, UploadStore
 from uptrack_service.settings import ServiceSettings
 
 VIDEO_TYPES: Final = frozenset(
@@ -101,6 +102,7 @@ class UploadDeps:
     settings: ServiceSettings
     catalogue: Catalogue
     now: Callable[[], datetime]
+    references: ReferenceIndex | None = None
 
 
 def _content_type(request: AnalysisRequest, body: UploadBody) -> str:
@@ -130,8 +132,12 @@ def create_upload(
     body: UploadBody,
     deps: UploadDeps,
     kind: UploadKind = UploadKind.ANALYSIS,
+    clip: ReferenceClip | None = None,
 ) -> CreatedUpload:
-    """Admit one upload; raises UptrackError (the HTTP layer maps codes to statuses)."""
+    """Admit one upload; raises UptrackError (the HTTP layer maps codes to statuses).
+
+    `clip` (reference uploads) says where the repetition lies in the clip the client will send.
+    """
     request = parse_query(
         query,
         exercise_ids=deps.catalogue.exercise_ids,
@@ -152,6 +158,7 @@ def create_upload(
                 ErrorCode.MEDIA_TOO_LARGE, f"The file is larger than {max_bytes} bytes.", {"maxBytes": max_bytes}
             )
     now = deps.now()
+    _check_reference(request, deps)
     token = authorize(request.token, request, deps.tokens, now)
     upload_id = new_upload_id()
     key = reference_key(upload_id) if kind is UploadKind.REFERENCE else media_key(upload_id)
@@ -168,6 +175,7 @@ def create_upload(
         status=Status.FETCHING if remote else Status.AWAITING_UPLOAD,
         created_at=now,
         expires_at=int((now + timedelta(days=deps.settings.upload_ttl_days)).timestamp()),
+        clip=clip,
     )
     deps.uploads.create(record)
     metrics.add_metric(name="UploadsCreated", unit="Count", value=1)
@@ -189,6 +197,24 @@ def create_upload(
         websocket_url=websocket_address(deps.settings, upload_id),
         subscribe={"action": "subscribe", "uploadId": upload_id},
     )
+
+
+def _check_reference(request: AnalysisRequest, deps: UploadDeps) -> None:
+    """`reference=ID` must name one of this token's references: refused here, before anything is metered.
+
+    Only a live token is looked at (a bad token still gets its own error from `authorize`); another token's id
+    reads exactly like an unknown one.
+    """
+    if request.reference is None or deps.references is None or not request.token:
+        return
+    token_hash = hash_token(request.token)
+    record = deps.tokens.get(token_hash)
+    if record is None or record.revoked:
+        return
+    if not deps.references.exists(request.reference, token_hash):
+        raise UptrackError(
+            ErrorCode.REFERENCE_NOT_FOUND, "Reference movement not found.", {"reference": request.reference}
+        )
 
 
 def owned_upload(uploads: UploadStore, upload_id: str, raw_token: str | None) -> UploadRecord:

@@ -30,7 +30,7 @@ from uptrack_service.models import (
     upload_id_from_key,
 )
 from uptrack_service.observability import logger, metrics, tracer
-from uptrack_service.ports import ObjectStore, Orchestrator, UploadStore
+from uptrack_service.ports import ObjectStore, Orchestrator, ReferenceIndex, UploadStore
 from uptrack_service.settings import ServiceSettings
 
 Outcome = Literal["started", "duplicate", "ignored", "rejected"]
@@ -45,6 +45,7 @@ class ValidationDeps:
     orchestrator: Orchestrator
     delivery: Delivery
     settings: ServiceSettings
+    references: ReferenceIndex | None = None
 
 
 def chunk_frames_for(info: VideoInfo, settings: ServiceSettings) -> int:
@@ -110,6 +111,14 @@ def validate_object(bucket: str, raw_key: str, deps: ValidationDeps) -> Outcome:
     return "started" if started else "duplicate"
 
 
+def _check_reference(record: UploadRecord, deps: ValidationDeps) -> None:
+    """Checked at POST /uploads too; a reference deleted since then fails here, before any inference."""
+    reference = record.analysis_request().reference
+    if reference is None or deps.references is None or deps.references.exists(reference, record.token_hash):
+        return
+    raise UptrackError(ErrorCode.REFERENCE_NOT_FOUND, "Reference movement not found.", {"reference": reference})
+
+
 def _prepare(record: UploadRecord, deps: ValidationDeps) -> AnalysisInput:
     """Check the object and, for a video, plan and store its chunk manifest; raises UptrackError."""
     key = record.object_key
@@ -129,6 +138,7 @@ def _prepare(record: UploadRecord, deps: ValidationDeps) -> AnalysisInput:
         return AnalysisInput(**base, source="image")
     if _sniff_kind(deps.objects, key) == "image":
         raise UptrackError(ErrorCode.VIDEO_LOAD_ERROR, "The file is an image; upload it with source=image.")
+    _check_reference(record, deps)
     video = probe_video(deps.objects.media_source(key))
     if video.duration_s > deps.settings.max_video_seconds:
         raise UptrackError(

@@ -20,6 +20,7 @@ from uptrack_service.adapters.dynamodb_connections import DynamoDbConnectionStor
 from uptrack_service.adapters.dynamodb_tokens import DynamoDbTokenStore
 from uptrack_service.adapters.dynamodb_uploads import DynamoDbUploadStore
 from uptrack_service.adapters.eventbridge import EventBridgeSink
+from uptrack_service.adapters.s3_references import S3ReferenceStore
 from uptrack_service.adapters.s3_store import S3ObjectStore
 from uptrack_service.adapters.stepfunctions import LambdaFetchLauncher, StepFunctionsOrchestrator
 from uptrack_service.adapters.websocket import ManagementApiPusher
@@ -28,8 +29,10 @@ from uptrack_service.settings import ServiceSettings, get_settings
 
 if TYPE_CHECKING:  # the heavy modules (OpenCV, onnxruntime) load only in the functions that use them
     from uptrack_service.aggregation import AggregationDeps
+    from uptrack_service.exporting import ExportDeps
     from uptrack_service.failures import FailureDeps
     from uptrack_service.inference import InferenceDeps
+    from uptrack_service.reference_processing import ReferenceDeps
     from uptrack_service.subscriptions import SubscriptionDeps
     from uptrack_service.upload_service import UploadDeps
     from uptrack_service.validation import ValidationDeps
@@ -77,6 +80,12 @@ def connections() -> DynamoDbConnectionStore:
     return DynamoDbConnectionStore(client("dynamodb"), settings().connections_table)
 
 
+@functools.cache
+def references() -> S3ReferenceStore:
+    """Reference movements (signatures) in the uploads bucket, scoped by the token's hash."""
+    return S3ReferenceStore(client("s3"), settings().uploads_bucket)
+
+
 def tokens() -> TokenStore:
     return DynamoDbTokenStore(client("dynamodb"), settings().tokens_table)
 
@@ -109,6 +118,7 @@ def upload_deps() -> UploadDeps:
         settings=settings(),
         catalogue=default_catalogue(),
         now=utcnow,
+        references=references(),
     )
 
 
@@ -116,7 +126,7 @@ def validation_deps() -> ValidationDeps:
     from uptrack_service.validation import ValidationDeps
 
     orchestrator = StepFunctionsOrchestrator(client("stepfunctions"), settings().state_machine_arn)
-    return ValidationDeps(uploads(), objects(), orchestrator, delivery(), settings())
+    return ValidationDeps(uploads(), objects(), orchestrator, delivery(), settings(), references())
 
 
 def inference_deps() -> InferenceDeps:
@@ -128,7 +138,19 @@ def inference_deps() -> InferenceDeps:
 def aggregation_deps() -> AggregationDeps:
     from uptrack_service.aggregation import AggregationDeps
 
-    return AggregationDeps(uploads(), objects(), delivery())
+    return AggregationDeps(uploads(), objects(), delivery(), references())
+
+
+def export_deps() -> ExportDeps:
+    from uptrack_service.exporting import ExportDeps
+
+    return ExportDeps(uploads(), objects(), delivery(), settings())
+
+
+def reference_deps() -> ReferenceDeps:
+    from uptrack_service.reference_processing import ReferenceDeps
+
+    return ReferenceDeps(uploads(), objects(), references(), delivery(), settings())
 
 
 def failure_deps() -> FailureDeps:
@@ -145,5 +167,5 @@ def subscription_deps() -> SubscriptionDeps:
 
 def reset() -> None:
     """Forget settings, clients and adapters (the next call reads the environment again)."""
-    for cached in (client, objects, uploads, connections, delivery, get_settings):
+    for cached in (client, objects, uploads, connections, delivery, references, get_settings):
         cached.cache_clear()

@@ -16,7 +16,7 @@ from typing import Any, Final
 from botocore.exceptions import ClientError
 from uptrack.contract.errors import ErrorCode, UptrackError
 
-from uptrack_service.models import Reservation, Status, UploadKind, UploadRecord
+from uptrack_service.models import ReferenceClip, Reservation, Status, UploadKind, UploadRecord
 
 KEY: Final = "upload_id"
 _CONDITION_FAILED: Final = "ConditionalCheckFailedException"
@@ -65,6 +65,8 @@ def _to_item(record: UploadRecord) -> dict[str, Any]:
         value = getattr(record, name)
         if value is not None:
             item[name] = _value(value)
+    if record.clip is not None:
+        item["clip"] = {"S": record.clip.model_dump_json()}
     return item
 
 
@@ -98,6 +100,7 @@ def _from_item(item: dict[str, Any]) -> UploadRecord:
         chunk_count=_optional_int(item, "chunk_count"),
         subscribers=frozenset(item.get("subscribers", {"SS": []})["SS"]),
         error_code=item["error_code"]["S"] if "S" in item.get("error_code", {}) else None,
+        clip=ReferenceClip.model_validate_json(item["clip"]["S"]) if "S" in item.get("clip", {}) else None,
     )
 
 

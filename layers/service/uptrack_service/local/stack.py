@@ -41,6 +41,7 @@ from uptrack_service.local.template import (
     global_environment,
     load_template,
     s3_rule_pattern,
+    s3_rules,
     state_machine,
     tables,
 )
@@ -140,7 +141,8 @@ class LocalStack:
         self.gateway.start()
         self._create_functions()
         self._create_state_machine()
-        self._spawn("s3-event-dispatcher", self._dispatch_s3_events)
+        for function, queue in self.s3_queues.items():
+            self._spawn(f"s3-events-{function}", lambda f=function, q=queue: self._dispatch_s3_events(f, q))
         routes = {route: name for name, spec in self.specs.items() for route in spec.http_routes}
         self.http = HttpApiServer(
             routes, self.invoke, port=self.http_port, host=self.host, pages=self.pages, public_host=self.public_host
@@ -201,6 +203,12 @@ class LocalStack:
         pattern = json.loads(json.dumps(s3_rule_pattern(self.template)))
         pattern["detail"]["bucket"]["name"] = [self.names["UploadsBucket"]]
         self.s3_queue = self._queue_rule(f"uptrack-s3-events-{suffix}", "default", pattern)
+        self.s3_queues = {"ValidateUploadFunction": self.s3_queue}
+        for function, rule in s3_rules(self.template).items():  # and the reference processor's rule
+            if function not in self.s3_queues:
+                pattern = json.loads(json.dumps(rule))
+                pattern["detail"]["bucket"]["name"] = [self.names["UploadsBucket"]]
+                self.s3_queues[function] = self._queue_rule(f"uptrack-s3-{function[:40]}-{suffix}", "default", pattern)
 
     def _queue_rule(self, name: str, bus: str, pattern: dict[str, Any]) -> str:
         sqs = self.client("sqs")
@@ -304,18 +312,19 @@ class LocalStack:
         thread.start()
         self._threads.append(thread)
 
-    def _dispatch_s3_events(self) -> None:
+    def _dispatch_s3_events(self, function: str = "ValidateUploadFunction", queue: str | None = None) -> None:
         sqs = self.client("sqs")
+        queue = queue or self.s3_queue
         while not self._stop.is_set():
             try:
-                batch = sqs.receive_message(QueueUrl=self.s3_queue, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+                batch = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1)
             except Exception:  # the server is stopping
                 if self._stop.is_set():
                     return
                 raise
             for message in batch.get("Messages", []):
-                self.invoke("ValidateUploadFunction", json.loads(message["Body"]))
-                sqs.delete_message(QueueUrl=self.s3_queue, ReceiptHandle=message["ReceiptHandle"])
+                self.invoke(function, json.loads(message["Body"]))
+                sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
 
     # -- helpers for tests and `uptrack serve` --------------------------------------------------------------------
 

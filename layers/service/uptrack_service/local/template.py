@@ -120,6 +120,20 @@ def s3_rule_pattern(template: dict[str, Any]) -> dict[str, Any]:
     raise LookupError("no EventBridgeRule event in the template")
 
 
+def s3_rules(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Function logical id -> the EventBridge pattern of its S3 `Object Created` rule (bucket name left to the
+    caller): the validation function (`media/`) and the reference processor (`references/`)."""
+    rules: dict[str, dict[str, Any]] = {}
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        for event in resource["Properties"].get("Events", {}).values():
+            pattern = event["Properties"].get("Pattern", {}) if event["Type"] == "EventBridgeRule" else {}
+            if pattern.get("source") == ["aws.s3"]:
+                rules[logical_id] = pattern
+    return rules
+
+
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 
 

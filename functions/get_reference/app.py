@@ -1,0 +1,22 @@
+"""GET /references/{referenceId}: a reference's status and summary (only the token that made it sees it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from uptrack_service import wiring
+from uptrack_service.lambda_events import HttpEvent, respond
+from uptrack_service.observability import logger, metrics, tracer
+from uptrack_service.references import get_reference
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = parse(event=event, model=HttpEvent)
+    reference_id = (request.pathParameters or {}).get("referenceId", "")
+    return respond(lambda: get_reference(reference_id, request.bearer(), wiring.uploads(), wiring.references()))
