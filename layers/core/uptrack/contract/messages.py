@@ -222,7 +222,7 @@ class KeypointsMessage(BaseMessage):
     @classmethod
     def of(cls, keypoints: Sequence[Keypoint], frame_id: int | None = None, **base: Any) -> Self:
         points = list(keypoints)
-        return cls(data=points, keypoints=points, frame_id=frame_id, score=mean_score(points), **base)
+        return cls(data=points, keypoints=points, frame_id=frame_id, score=round(mean_score(points), 4), **base)
 
 
 class KeypointsFrame(_Wire):
