@@ -15,14 +15,19 @@ PLACEHOLDER_ARN = "arn:aws:lambda:us-east-1:123456789012:function:{name}"
 
 
 def rendered(asl: Path, template: Path, values: dict[str, str] | None = None) -> str:
-    """The ASL with the template's substitutions: given `values`, else placeholders (ARNs) and literals."""
-    _, substitutions = state_machine(load_template(template))
+    """The ASL with the template's substitutions: given `values`, else literals, parameter defaults and placeholder
+    ARNs."""
+    loaded = load_template(template)
+    _, substitutions = state_machine(loaded)
+    parameters = loaded.get("Parameters", {})
     filled: dict[str, str] = {}
     for name, value in substitutions.items():
         if values and name in values:
             filled[name] = values[name]
         elif isinstance(value, str | int | float):
             filled[name] = str(value)
+        elif isinstance(value, dict) and value.get("Ref") in parameters:
+            filled[name] = str(parameters[value["Ref"]]["Default"])
         else:
             filled[name] = PLACEHOLDER_ARN.format(name=name.removesuffix("Arn"))
     text = substitute(asl.read_text(encoding="utf-8"), filled)

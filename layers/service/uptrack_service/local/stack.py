@@ -286,7 +286,8 @@ class LocalStack:
 
     def _create_state_machine(self) -> None:
         definition_uri, substitutions = state_machine(self.template)
-        values: dict[str, str] = {"MaxConcurrency": str(self.max_concurrency)}
+        # moto executes Distributed Map children only as STANDARD workflows; AWS runs the template's EXPRESS default.
+        values: dict[str, str] = {"MaxConcurrency": str(self.max_concurrency), "MapExecutionType": "STANDARD"}
         for name, value in substitutions.items():
             if isinstance(value, dict) and "Fn::GetAtt" in value:
                 function = str(value["Fn::GetAtt"][0])
