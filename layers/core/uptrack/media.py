@@ -137,35 +137,51 @@ def iter_frames(
     """Decode frames [start, stop) keeping every `stride`-th one, in display orientation.
 
     Skipped frames are only grabbed (decoded, not converted), which is the cheap path for H.264.
-    Timestamps come from the container when it has plausible ones, else from the frame rate.
+    Timestamps come from the container when its frame rate is plausible, else from the default frame rate; they
+    always increase.
     """
     capture = _open(path, threads)
     try:
         fps = float(capture.get(cv2.CAP_PROP_FPS))
-        fps = fps if _plausible_fps(fps) else DEFAULT_FPS
+        clock = _Clock(fps if _plausible_fps(fps) else DEFAULT_FPS, trusted=_plausible_fps(fps))
         if start > 0:
             capture.set(cv2.CAP_PROP_POS_FRAMES, start)
         index = start
         while stop is None or index < stop:
             if not capture.grab():
                 break
+            stamp = clock.stamp(capture, index)
             if (index - start) % stride == 0:
                 ok, image = capture.retrieve()
                 if ok and image is not None:
-                    yield Frame(index, _timestamp_ms(capture, index, fps), np.asarray(image, dtype=np.uint8))
+                    yield Frame(index, stamp, np.asarray(image, dtype=np.uint8))
             index += 1
     finally:
         capture.release()
 
 
-def _timestamp_ms(capture: cv2.VideoCapture, index: int, fps: float) -> float:
-    position = float(capture.get(cv2.CAP_PROP_POS_MSEC))
-    nominal = 1000.0 * index / fps
-    # Some containers report 0 or garbage positions; trust them only when close to the nominal clock
-    # or when the stream is truly variable-rate (positions still increasing).
-    if math.isfinite(position) and position > 0 and abs(position - nominal) < 5000:
-        return position
-    return nominal
+class _Clock:
+    """Frame times in ms. A container that claims an implausible frame rate (0, 15 360 fps) has timestamps in the
+    same broken units, so they are ignored and frames are spaced at `fps`; otherwise the container's positions are
+    used (variable frame rate stays exact) while they are sane and increasing, and garbage positions are replaced
+    by the next tick, so time never runs backwards."""
+
+    def __init__(self, fps: float, trusted: bool) -> None:
+        self.interval_ms = 1000.0 / fps
+        self.trusted = trusted
+        self.previous: float | None = None
+
+    def stamp(self, capture: cv2.VideoCapture, index: int) -> float:
+        nominal = index * self.interval_ms
+        stamp = nominal
+        if self.trusted:
+            position = float(capture.get(cv2.CAP_PROP_POS_MSEC))
+            if math.isfinite(position) and position > 0 and abs(position - nominal) < max(5000.0, nominal / 2):
+                stamp = position
+        if self.previous is not None and stamp <= self.previous:
+            stamp = self.previous + self.interval_ms
+        self.previous = stamp
+        return stamp
 
 
 def load_image(path: Path) -> Image:

@@ -18,7 +18,7 @@ from uptrack_service.exporting import write_plan
 from uptrack_service.inference import AnalysisTaskError
 from uptrack_service.models import AnalysisInput, ChunkItem, Status, UploadRecord, manifest_key
 from uptrack_service.observability import logger, metrics, tracer
-from uptrack_service.ports import ObjectStore, UploadStore
+from uptrack_service.ports import ObjectMissingError, ObjectStore, UploadStore
 
 
 @dataclass
@@ -30,10 +30,23 @@ class AggregationDeps:
 
 
 def load_series(objects: ObjectStore, items: list[ChunkItem]) -> PoseSeries:
-    """Every chunk's keypoints, read in parallel and joined in frame order."""
+    """Every chunk's keypoints, downloaded in parallel and joined in frame order.
+
+    The .npz files are parsed in this thread only: numpy reads each header with `ast.literal_eval`, and CPython
+    3.11 keeps the AST builder's recursion counter per interpreter, so two threads parsing at once can fail with
+    `SystemError: AST constructor recursion depth mismatch`.
+    """
     with ThreadPoolExecutor(max_workers=8) as pool:
-        parts = list(pool.map(lambda item: PoseSeries.from_bytes(objects.get_bytes(item.key)), items))
-    return PoseSeries.concat(parts)
+        blobs = list(pool.map(lambda item: _chunk_bytes(objects, item), items))
+    return PoseSeries.concat([PoseSeries.from_bytes(blob) for blob in blobs])
+
+
+def _chunk_bytes(objects: ObjectStore, item: ChunkItem) -> bytes:
+    """A chunk's keypoints; a missing one (its worker failed and the Map went on anyway) is a typed failure."""
+    try:
+        return objects.get_bytes(item.key)
+    except ObjectMissingError:
+        raise UptrackError(ErrorCode.ANALYSIS_FAILED, "Part of the video could not be analysed.") from None
 
 
 @tracer.capture_method

@@ -55,21 +55,23 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
 
 
 def build_request(args: argparse.Namespace) -> AnalysisRequest:
-    """Merge `--query` with the flags (flags win) and parse it exactly as the API does."""
-    params = dict(parse_qsl(args.query.lstrip("?"), keep_blank_values=True))
-    params.setdefault("source", args.source or _detected_source(args.path))
+    """Merge `--query` with the flags (flags win) and parse it exactly as the API does (repeats included)."""
+    params: dict[str, list[str]] = {}
+    for name, value in parse_qsl(args.query.lstrip("?"), keep_blank_values=True):
+        params.setdefault(name, []).append(value)
+    params.setdefault("source", [args.source or _detected_source(args.path)])
     if args.source:
-        params["source"] = args.source
+        params["source"] = [args.source]
     named = {
         "exercise": args.exercise,
         "reference": args.reference,
         "minGrade": args.min_grade,
         "difficulty": args.difficulty,
     }
-    params.update({key: value for key, value in named.items() if value is not None})
-    params.update({flag: "true" for flag in FLAGS if getattr(args, flag)})
+    params.update({key: [value] for key, value in named.items() if value is not None})
+    params.update({flag: ["true"] for flag in FLAGS if getattr(args, flag)})
     if args.export:
-        params["export"] = "true"
+        params["export"] = ["true"]
     return parse_query(params, exercise_ids=exercise_ids(), duration_exercise_ids=duration_exercise_ids())
 
 

@@ -1,0 +1,105 @@
+"""Unit-level guards for what the bad-input corpus and the fault tests found (issue 8).
+
+* frame times of videos whose container lies about its frame rate, and of variable-frame-rate video, increase and
+  are the same whether a video is decoded whole or chunk by chunk (as the Lambdas do);
+* the aggregator turns a missing chunk into a typed error instead of a crash;
+* the local stack serialises `ast.parse` (CPython 3.11's AST builder is not thread-safe).
+"""
+
+from __future__ import annotations
+
+import ast
+import gc
+import sys
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+from uptrack.contract.errors import ErrorCode, UptrackError
+from uptrack.media import iter_frames, probe_video
+from uptrack_service.adapters.memory import MemoryObjectStore
+from uptrack_service.aggregation import load_series
+from uptrack_service.local import lambdas
+from uptrack_service.models import ChunkItem, chunk_key
+
+from tests.support.corpus import Media
+
+UPLOAD = "3f2b8c1e-9a4d-4e6f-8b2a-1c5d7e9f0a12"
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory: pytest.TempPathFactory) -> Media:
+    return Media(tmp_path_factory.mktemp("hardening"))
+
+
+def _stamps(path: Path, start: int = 0, stop: int | None = None) -> dict[int, float]:
+    return {frame.index: frame.timestamp_ms for frame in iter_frames(path, start, stop)}
+
+
+def _chunked(path: Path, frames: int, size: int = 60, warmup: int = 6) -> dict[int, float]:
+    stamps: dict[int, float] = {}
+    for start in range(0, frames, size):
+        stamps |= {i: t for i, t in _stamps(path, max(0, start - warmup), start + size).items() if i >= start}
+    return stamps
+
+
+@pytest.mark.parametrize("case", ["fps_zero", "fps_absurd", "variable_frame_rate"])
+def test_frame_times_increase_span_the_clip_and_do_not_depend_on_chunking(media: Media, case: str) -> None:
+    path: Path = getattr(media, case)()
+    info = probe_video(path)
+    whole = _stamps(path)
+    times = np.array([whole[i] for i in sorted(whole)])
+    assert len(whole) == info.frame_count
+    assert np.all(np.diff(times) > 0)
+    assert times[-1] == pytest.approx(7066, abs=40)  # the sample lasts 7.1 s whatever the container says
+    assert _chunked(path, info.frame_count) == whole
+
+
+def test_a_container_claiming_15360_fps_is_timed_at_the_default_rate(media: Media) -> None:
+    path = media.fps_absurd()
+    times = list(_stamps(path, 0, 10).values())
+    assert times == pytest.approx([i * 1000 / 30 for i in range(10)])
+
+
+def test_a_missing_chunk_is_a_typed_analysis_failure() -> None:
+    objects = MemoryObjectStore()
+    items = [ChunkItem(index=i, start=60 * i, stop=60 * (i + 1), key=chunk_key(UPLOAD, i)) for i in range(2)]
+    with pytest.raises(UptrackError) as raised:
+        load_series(objects, items)
+    assert raised.value.code is ErrorCode.ANALYSIS_FAILED
+
+
+class _Finalised:
+    """An object whose finaliser runs Python code: garbage collection inside `ast.parse` switches threads."""
+
+    def __del__(self) -> None:
+        sum(range(50))
+
+
+def _parse_while_collecting(_: int) -> None:
+    nested = repr({"a": [(1, 2, {"b": [3, [4, [5, [6, (7, 8)]]]]})] * 50})
+    for _ in range(20):
+        junk: list[object] = [_Finalised() for _ in range(50)]
+        junk.append(junk)  # a cycle: only the collector frees it
+        del junk
+        ast.literal_eval(nested)
+
+
+@pytest.fixture
+def busy_interpreter() -> Iterator[None]:
+    threshold, interval = gc.get_threshold(), sys.getswitchinterval()
+    gc.set_threshold(50, 5, 5)
+    sys.setswitchinterval(1e-4)
+    yield
+    gc.set_threshold(*threshold)
+    sys.setswitchinterval(interval)
+
+
+def test_the_local_stack_parses_one_ast_at_a_time(busy_interpreter: None) -> None:
+    lambdas._serialise_ast_parse()
+    lambdas._serialise_ast_parse()  # idempotent
+    for _ in range(2):  # without the lock, CPython 3.11 raises SystemError in every round (10 of 10 measured)
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(_parse_while_collecting, range(8)))
