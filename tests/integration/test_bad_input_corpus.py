@@ -109,19 +109,26 @@ def stack(request: pytest.FixtureRequest) -> Iterator[LocalStack]:
 
 
 def _print_table(request: pytest.FixtureRequest) -> None:
+    """The table of cases, expected and seen, on the terminal (outside pytest's output capture)."""
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is None or not TABLE:
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or capture is None or not TABLE:
         return
-    reporter.write_line("")
-    reporter.write_line("| case | input | expected (analyze / pipeline) | seen: analyze | seen: pipeline |")
-    reporter.write_line("|---|---|---|---|---|")
+    lines = [
+        "",
+        "| case | input | expected: analyze / pipeline | seen: analyze | seen: pipeline |",
+        "|---|---|---|---|---|",
+    ]
     for case in CASES:
         row = TABLE.get(case.name)
         if row:
             expected = f"{case.analyze or 'n/a'} / {case.pipeline}"
-            reporter.write_line(
+            lines.append(
                 f"| {case.name} | {case.what} | {expected} | {row.get('analyze', '-')} | {row.get('pipeline', '-')} |"
             )
+    with capture.global_and_fixture_disabled():
+        for line in lines:
+            reporter.write_line(line)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])

@@ -274,3 +274,57 @@ def test_a_gone_connection_is_removed_after_one_attempt(
     assert ghost not in probe.uploads.get(upload_id).subscribers  # type: ignore[union-attr]
     assert received[-1]["message"] == "Analysis completed"  # the live subscriber got everything anyway
     assert_one_clean_stream(received, upload_id)
+
+
+def test_a_fetch_that_crashes_on_every_attempt_fails_the_upload_instead_of_leaving_it_fetching(
+    stack: LocalStack, clean_run: Outcome
+) -> None:
+    """Lambda sends the fetch function's failed asynchronous event to ReportFailure (the template's OnFailure
+    destination); moto has no destinations, so the test delivers the record Lambda would send."""
+    crashes: list[str] = []
+
+    def crash(event: dict[str, Any]) -> None:
+        crashes.append(str(event.get("uploadId")))
+        raise MemoryError("injected: Runtime.OutOfMemory")
+
+    probe = StackProbe(stack)
+    token = stack.create_token()
+    with injected(stack, "FetchMediaFunction", crash):
+        status, created = call("POST", f"{stack.http_url}/uploads?token={token}&videoSrc=http://127.0.0.1:9/a.mp4", {})
+        assert status == 201 and created.get("upload") is None
+        upload_id = created["uploadId"]
+        subscriber = Subscriber(f"{created['websocketUrl']}&token={token}").start()
+        wait_until(lambda: upload_id in crashes, 30, "the fetch function ran")
+    assert call("GET", f"{stack.http_url}/uploads/{upload_id}", token=token)[1]["status"] == "fetching"
+
+    def on_failure(target: str) -> dict[str, Any]:
+        return {
+            "version": "1.0",
+            "timestamp": "2026-11-25T20:00:00.000Z",
+            "requestContext": {
+                "requestId": "c0ffee00-0000-4000-8000-000000000000",
+                "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:FetchMediaFunction:$LATEST",
+                "condition": "RetriesExhausted",
+                "approximateInvokeCount": 2,
+            },
+            "requestPayload": {"uploadId": target},
+            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+            "responsePayload": {"errorMessage": "injected: Runtime.OutOfMemory", "errorType": "MemoryError"},
+        }
+
+    reported = stack.invoke("ReportFailureFunction", on_failure(upload_id))
+    assert reported == {"uploadId": upload_id, "code": "analysis_failed", "delivered": True}
+    received = subscriber.wait(30)
+    assert [m["type"] for m in received] == ["error"] and received[0]["code"] == "analysis_failed"
+    assert "injected" not in json.dumps(received)  # the error's name only (details.reason), never its message
+    assert received[0]["details"] == {"reason": "MemoryError"}
+    view = call("GET", f"{stack.http_url}/uploads/{upload_id}", token=token)[1]
+    assert view["status"] == "failed" and view["error"] == "analysis_failed"
+    wait_until(lambda: not probe.uploads.get(upload_id).subscribers, 10, "subscriber removed")  # type: ignore[union-attr]
+
+    # a late record for an upload whose media did arrive changes nothing
+    finished = str(clean_run.upload_id)
+    seqs = probe.record(finished).next_seq  # type: ignore[union-attr]
+    assert stack.invoke("ReportFailureFunction", on_failure(finished))["delivered"] is False
+    after = probe.record(finished)
+    assert after is not None and after.status.value == "completed" and after.next_seq == seqs

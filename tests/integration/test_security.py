@@ -143,6 +143,23 @@ def test_internet_facing_functions_never_read_media_or_work_files() -> None:
                 assert all(_text(r).startswith(readable) for r in _as_list(statement["Resource"])), (name, statement)
 
 
+def test_every_asynchronous_invocation_has_a_failure_path() -> None:
+    """What no caller waits for must still end: the S3 rules have a dead-letter queue and retries, and the fetch
+    function's failed events go to ReportFailure, which fails the upload and tells its subscriber."""
+    fetch = _functions()["FetchMediaFunction"]["EventInvokeConfig"]
+    assert fetch["DestinationConfig"]["OnFailure"] == {
+        "Type": "Lambda",
+        "Destination": {"Fn::GetAtt": ["ReportFailureFunction", "Arn"]},
+    }
+    rules = [
+        event["Properties"]
+        for properties in _functions().values()
+        for event in properties.get("Events", {}).values()
+        if event["Type"] == "EventBridgeRule"
+    ]
+    assert rules and all(rule["DeadLetterConfig"]["Type"] == "SQS" and rule["RetryPolicy"] for rule in rules)
+
+
 def test_every_checkov_suppression_says_why() -> None:
     """`make checkov` fails on any finding; what is suppressed is suppressed on its resource, with a reason."""
     skipped = 0

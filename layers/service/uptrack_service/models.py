@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from uptrack.contract.params import AnalysisRequest
 
 UPLOAD_ID_RE: Final = r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
@@ -242,12 +242,32 @@ class ImageTask(BaseModel):
 
 
 class FailureReport(BaseModel):
-    """What the ASL's Catch hands the failure reporter: the upload and the States error object."""
+    """What the ASL's Catch hands the failure reporter: the upload and the States error object.
+
+    The fetch function's OnFailure destination (an asynchronous invocation that crashed or timed out on every
+    attempt) lands here too; that record is `{requestPayload: {uploadId}, responsePayload: {errorType, ...}}` and
+    becomes `stage="fetch"`, which only fails an upload still waiting for its media.
+    """
 
     model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 
     upload_id: UploadId = Field(alias="uploadId")
     error: dict[str, Any] = Field(default_factory=dict)
+    stage: Literal["analysis", "fetch"] = "analysis"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_destination(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or "uploadId" in data or not isinstance(data.get("requestPayload"), dict):
+            return data
+        response, context = data.get("responsePayload"), data.get("requestContext")
+        name = response.get("errorType") if isinstance(response, dict) else None
+        condition = context.get("condition") if isinstance(context, dict) else None
+        return {
+            "uploadId": data["requestPayload"].get("uploadId"),
+            "error": {"Error": str(name or condition or "Lambda.AsyncInvokeFailed")},
+            "stage": "fetch",
+        }
 
 
 class ExportPartTask(BaseModel):
