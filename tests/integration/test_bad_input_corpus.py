@@ -26,7 +26,7 @@ import pytest
 from uptrack_service.local.stack import LocalStack
 
 from tests.conftest import REPO
-from tests.support.corpus import CASES, OK, PIPELINE_MAX_VIDEO_BYTES, Case, Media, photos_available
+from tests.support.corpus import CASES, OK, PIPELINE_MAX_VIDEO_BYTES, Case, Media, photos_available, summary
 from tests.support.stack_client import (
     Outcome,
     StackProbe,
@@ -143,9 +143,10 @@ def test_pipeline(case: Case, files: dict[str, Path], stack: LocalStack, analyze
         stack, stack.create_token(), case.query, case.content_type, files[case.name].read_bytes(), case.declared_bytes
     )
     seen = outcome.code if outcome.status == 201 else f"HTTP {outcome.status} {outcome.code}"
+    details = summary(outcome.messages) if outcome.status == 201 else ""
     TABLE.setdefault(case.name, {})["pipeline"] = (
-        f"{seen} ({outcome.upload_status or 'no record'}, execution {outcome.execution or 'none'}, "
-        f"{len(outcome.messages)} msgs, {outcome.wall_s:.1f} s)"
+        f"{seen} ({details + '; ' if details else ''}{outcome.upload_status}, execution "
+        f"{outcome.execution or 'none'}, {len(outcome.messages)} msgs, {outcome.wall_s:.1f} s)"
         if outcome.status == 201
         else f"{seen} (no record)"
     )
@@ -159,8 +160,10 @@ def test_pipeline(case: Case, files: dict[str, Path], stack: LocalStack, analyze
     assert outcome.status == 201 and outcome.upload_id is not None
     assert_one_clean_stream(outcome.messages, outcome.upload_id)
     assert_no_orphans(probe, outcome)
-    if case.pipeline == OK and case.check is not None:
-        case.check(outcome.messages)
+    if case.pipeline == OK:
+        assert {m["code"] for m in outcome.messages if m["type"] == "warning"} == case.warnings
+        if case.check is not None:
+            case.check(outcome.messages)
     if case.pipeline == "media_too_large" and case.declared_bytes is not None:
         assert not probe.object_exists(f"media/{outcome.upload_id}/source")  # the oversized object is deleted
 
@@ -172,12 +175,16 @@ def test_uptrack_analyze(case: Case, analyzed: dict[str, Future[Analyzed]]) -> N
     if case.name not in analyzed:
         pytest.skip("needs the shared photos")
     run = analyzed[case.name].result(timeout=600)
-    TABLE.setdefault(case.name, {})["analyze"] = f"{run.outcome} (exit {run.exit_code}, {run.wall_s:.1f} s)"
+    details = summary(run.messages)
+    TABLE.setdefault(case.name, {})["analyze"] = (
+        f"{run.outcome} ({details + '; ' if details else ''}exit {run.exit_code}, {run.wall_s:.1f} s)"
+    )
     assert "Traceback" not in run.stderr, run.stderr
     errors = [m for m in run.messages if m["type"] == "error"]
     assert run.outcome == case.analyze, (run.messages[-3:], run.stderr[-2000:])
     if case.analyze == OK:
         assert run.exit_code == 0 and errors == [] and run.messages[0]["type"] == "initialization"
+        assert {m["code"] for m in run.messages if m["type"] == "warning"} == case.warnings
         if case.check is not None:
             case.check(run.messages)
     else:

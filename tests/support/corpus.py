@@ -86,6 +86,15 @@ def set_sample_durations(data: bytes, delta: int) -> bytes:
     return bytes(patched)
 
 
+def set_media_timescale(data: bytes, timescale: int) -> bytes:
+    """The video track's `mdhd` timescale (ticks per second) replaced: 0 is invalid, FFmpeg falls back to 1."""
+    patched = bytearray(data)
+    mdhd = _box(patched, b"mdhd")
+    assert patched[mdhd + 8] == 0, "version 0 mdhd expected"
+    struct.pack_into(">I", patched, mdhd + 20, timescale)
+    return bytes(patched)
+
+
 def moov_offset(data: bytes) -> int:
     return _box(data, b"moov")
 
@@ -171,6 +180,9 @@ class Media:
 
     def fps_zero(self) -> Path:
         return self.write("fps_zero.mp4", set_sample_durations(self.base.read_bytes(), 0))
+
+    def timescale_zero(self) -> Path:
+        return self.write("timescale_zero.mp4", set_media_timescale(self.base.read_bytes(), 0))
 
     def fps_absurd(self) -> Path:
         return self.write("fps_absurd.mp4", set_sample_durations(self.base.read_bytes(), 1))
@@ -289,6 +301,16 @@ def _final(messages: Messages) -> dict[str, Any]:
     return next(m for m in reversed(messages) if m["type"] == "counter" and m.get("final"))
 
 
+def summary(messages: Messages) -> str:
+    """The final count and the warnings of a stream, for the results table."""
+    parts = []
+    final = [m for m in messages if m["type"] == "counter" and m.get("final")]
+    if final:
+        parts.append(f"count {final[-1]['current_count']}")
+    parts += [f"warning {m['code']}" for m in messages if m["type"] == "warning"]
+    return ", ".join(parts)
+
+
 def count_is(expected: int) -> Callable[[Messages], None]:
     def check(messages: Messages) -> None:
         assert _final(messages)["current_count"] == expected, _final(messages)
@@ -362,6 +384,8 @@ class Case:
     """The pipeline refuses the upload at POST /uploads with this HTTP status (nothing is stored, nothing runs)."""
     needs_photos: bool = False
     analyze_args: Sequence[str] = field(default=())
+    warnings: frozenset[str] = frozenset()
+    """The `warning` codes a completed analysis must carry (and no other)."""
 
 
 SQUAT: Final = "exercise=squat"
@@ -378,7 +402,9 @@ MEDIA_CASES: Final[tuple[Case, ...]] = (
     Case("truncated_no_moov", "MP4 cut before its moov index", Media.truncated_no_moov, SQUAT, "video/mp4",
          "media_decode_error", "media_decode_error"),
     Case("truncated_mid_stream", "MP4 cut mid-stream at 45 % (moov first)", Media.truncated_mid_stream, SQUAT,
-         "video/mp4", OK, OK),
+         "video/mp4", OK, OK, count_is(1), warnings=frozenset({"media_truncated"})),
+    Case("timescale_zero", "mdhd timescale 0 (FFmpeg decodes one frame of 213)", Media.timescale_zero, SQUAT,
+         "video/mp4", OK, OK, no_reps, warnings=frozenset({"media_truncated"})),
     Case("jpeg_named_mp4", "JPEG named .mp4, source=video", Media.jpeg_named_mp4, SQUAT, "video/mp4",
          "video_load_error", "video_load_error", analyze_args=("--source", "video")),
     Case("text_file", "text file named .mp4", Media.text_file, SQUAT, "video/mp4",

@@ -36,7 +36,15 @@ from uptrack.contract.messages import (
 )
 from uptrack.contract.params import AnalysisRequest
 from uptrack.export import export_messages
-from uptrack.media import VideoInfo, VideoSource, iter_frames, load_image, media_kind, probe_video
+from uptrack.media import (
+    DEFAULT_FPS,
+    VideoInfo,
+    VideoSource,
+    iter_frames,
+    load_image,
+    media_kind,
+    probe_video,
+)
 from uptrack.pose.engine import (
     DEFAULT_BLAZEPOSE,
     DEFAULT_MODEL,
@@ -184,15 +192,37 @@ def keypoints_batch(series: PoseSeries) -> KeypointsBatchMessage:
     return KeypointsBatchMessage(data=frames)
 
 
+def truncation_warning(series: PoseSeries, expected_frames: int | None) -> WarningMessage | None:
+    """`media_truncated` when decoding stopped well before the frame count the container announced (an upload cut
+    off mid-stream): the results are right for the part that could be read, and the client is told it is a part.
+
+    Headers may miscount a few frames at the end, so a gap counts only when it is over a second and over 5 %.
+    """
+    if not expected_frames or not len(series):
+        return None
+    fps = series.fps if series.fps > 0 else DEFAULT_FPS
+    missing = expected_frames - 1 - int(series.frame_index[-1])
+    if missing <= max(fps, 0.05 * expected_frames, 2 * analysis_stride(fps)):
+        return None
+    read_s, total_s = (expected_frames - missing) / fps, expected_frames / fps
+    return WarningMessage.of(
+        "media_truncated",
+        f"Only the first {read_s:.1f} s of {total_s:.1f} s could be decoded: the file looks truncated.",
+        timestamp_ms=int(series.timestamp_ms[-1]),
+    )
+
+
 def video_messages(
     series: PoseSeries,
     request: AnalysisRequest,
     references: ReferenceStore | None = None,
     owner: str | None = None,
+    expected_frames: int | None = None,
 ) -> list[BaseMessage]:
     """The aggregator's job: everything after inference, in the order a client should read it.
 
     `references` and `owner` (the token's owner) resolve `reference=ID`; without a store every id is unknown.
+    `expected_frames` (the container's frame count) adds `truncation_warning` before the closing message.
     """
     from uptrack.exercises.catalogue import get_exercise
     from uptrack.exercises.session import exercise_messages
@@ -214,6 +244,9 @@ def video_messages(
     if request.keypoints:
         closing.insert(1 if closing else 0, keypoints_batch(smoothed))
     end_ms = int(series.timestamp_ms[-1]) if len(series) else 0
+    truncated = truncation_warning(series, expected_frames)
+    if truncated is not None:
+        closing.append(truncated)
     closing.append(InitializationMessage(message=COMPLETED, ready=True, source="video", timestamp_ms=end_ms))
     return timeline + closing
 
@@ -300,7 +333,7 @@ def analyze_path(
         series = PoseSeries.concat([part.series for part in parts])
         if len(series) == 0:
             raise UptrackError(ErrorCode.MEDIA_DECODE_ERROR, "No video frame could be decoded.")
-        messages = video_messages(series, request, references, owner)
+        messages = video_messages(series, request, references, owner, expected_frames=info.frame_count)
         if request.export and export_to is not None:
             messages = export_messages(path, smooth_series(series), messages, export_to)
         yield from messages

@@ -63,7 +63,8 @@ def aggregate(payload: AnalysisInput, deps: AggregationDeps) -> dict[str, Any]:
         series = load_series(deps.objects, items)
         if len(series) == 0:
             raise UptrackError(ErrorCode.MEDIA_DECODE_ERROR, "No video frame could be decoded.")
-        messages = video_messages(series, request, deps.references, record.token_hash)
+        expected = payload.video.frame_count if payload.video is not None else record.frames_total
+        messages = video_messages(series, request, deps.references, record.token_hash, expected_frames=expected)
     except UptrackError as error:
         opening = opening_messages(record.analysis_request()) if record else ()
         deps.delivery.fail(payload.upload_id, error, opening)
