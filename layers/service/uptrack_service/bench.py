@@ -22,7 +22,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from uptrack.pose.engine import MODEL_NAMES
+# No uptrack import at module level: a measuring process imports this module first, and its cold start must
+# include importing onnxruntime, OpenCV and numpy.
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,8 @@ def print_table(rows: list[BenchRow]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--media", type=Path, default=Path("../shared/media"))
+    from uptrack.pose.engine import MODEL_NAMES
+
     parser.add_argument("--models", nargs="*", default=list(MODEL_NAMES))
     parser.add_argument("--all-clips", action="store_true", help="every clip, not only the 720p ones")
     parser.add_argument("--threads", type=int, default=1, help="onnxruntime threads of the plain rows")
