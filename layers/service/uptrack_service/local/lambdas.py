@@ -8,8 +8,6 @@ back the way Lambda reports them: `{"errorMessage", "errorType"}` with the funct
 
 from __future__ import annotations
 
-import ast
-import functools
 import importlib.util
 import json
 import logging
@@ -100,37 +98,11 @@ def _load(path: Path, module_name: str) -> ModuleType:
 _original: Any = None
 
 
-_ast_lock = threading.RLock()
-
-
-def _serialise_ast_parse() -> None:
-    """One `ast.parse` at a time in this process (idempotent).
-
-    CPython 3.11 keeps the AST builder's recursion counter per interpreter, not per thread, so two threads in
-    `ast.parse` at once can fail with `SystemError: AST constructor recursion depth mismatch`. On AWS each function
-    has its own process; here moto's ASL parser (`ast.literal_eval` for every string of a definition, once per
-    execution and Map item) and the functions' numpy (`np.load` reads .npz headers with `ast.literal_eval`) share
-    one interpreter and many threads.
-    """
-    if getattr(ast.parse, "_uptrack_serialised", False):
-        return
-    parse = ast.parse
-
-    @functools.wraps(parse)
-    def serialised(*args: Any, **kwargs: Any) -> Any:
-        with _ast_lock:
-            return parse(*args, **kwargs)
-
-    serialised._uptrack_serialised = True  # type: ignore[attr-defined]
-    ast.parse = serialised
-
-
 def install(registry: HandlerRegistry) -> None:
     """Route moto's Lambda invocations to `registry` (until `uninstall`)."""
     global _original
     from moto.awslambda.models import LambdaFunction
 
-    _serialise_ast_parse()
     if _original is None:
         _original = LambdaFunction._invoke_lambda
 

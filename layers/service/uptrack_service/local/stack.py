@@ -4,7 +4,9 @@ What differs from AWS, on purpose and documented in docs/deploy.md:
 
 * moto cannot invoke a Lambda from an EventBridge rule, so the S3 rule (the template's own pattern) targets an
   SQS queue that a dispatcher thread drains into the validation function, as Lambda's poller would;
-* every function runs in this process (see `lambdas.py`), with the union of the template's environment;
+* every function runs in this process (see `lambdas.py`), with the union of the template's environment, so what
+  one process sharing moto and every function would break (moto's non-atomic DynamoDB writes, CPython 3.11's
+  thread-unsafe AST builder) is patched by `fidelity.py`;
 * published messages are also copied to an SQS "tap" queue (rule `source: uptrack`) for tests to read back.
 """
 
@@ -32,7 +34,7 @@ from uptrack.contract.tokens import new_record
 
 from uptrack_service import wiring
 from uptrack_service.adapters.dynamodb_tokens import DynamoDbTokenStore
-from uptrack_service.local import lambdas
+from uptrack_service.local import fidelity, lambdas
 from uptrack_service.local.asl import rendered
 from uptrack_service.local.gateway import HttpApiServer, WebSocketGateway, _display
 from uptrack_service.local.template import (
@@ -110,6 +112,7 @@ class LocalStack:
         from moto.server import ThreadedMotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        fidelity.install()
         self._server = ThreadedMotoServer(ip_address=self.host, port=0, verbose=False)
         self._server.start()
         _, port = self._server.get_host_and_port()
