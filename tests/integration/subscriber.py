@@ -33,7 +33,8 @@ def resolve(message: dict[str, Any]) -> dict[str, Any]:
 
 
 class Subscriber:
-    """Collects an upload's messages on a real socket until the final one; `frames` keeps raw arrival order."""
+    """Collects an upload's messages on a real socket until the final one and every one before it (de-duplicated
+    by seq, like an app); `frames` keeps raw arrival order."""
 
     def __init__(self, url: str, after_seq: int = 0) -> None:
         self.url = url
@@ -59,6 +60,7 @@ class Subscriber:
             with connect(self.url, open_timeout=30) as socket:
                 socket.send(json.dumps({"action": "subscribe", "afterSeq": self.after_seq}))
                 self._subscribed.set()
+                final = 0
                 while True:
                     frame = json.loads(socket.recv(timeout=180))
                     self.frames.append(frame)
@@ -68,6 +70,9 @@ class Subscriber:
                         continue
                     self.messages[seq] = resolve(frame)
                     if is_final(self.messages[seq]):
+                        final = seq
+                    # done at the final message and every seq before it: a replayed stage may arrive after live ones
+                    if final and all(s in self.messages for s in range(self.after_seq + 1, final)):
                         return
         except BaseException as exc:  # reported to the test thread
             self.error = exc

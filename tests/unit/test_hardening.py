@@ -3,6 +3,7 @@
 * frame times of videos whose container lies about its frame rate, and of variable-frame-rate video, increase and
   are the same whether a video is decoded whole or chunk by chunk (as the Lambdas do);
 * the aggregator turns a missing chunk into a typed error instead of a crash;
+* a subscriber that arrives while a stage is being stored gets it (push and replay leave no window);
 * the local stack serialises `ast.parse` (CPython 3.11's AST builder is not thread-safe) and moto's DynamoDB item
   operations (moto loses concurrent updates; DynamoDB does not).
 """
@@ -11,19 +12,31 @@ from __future__ import annotations
 
 import ast
 import gc
+import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pytest
 from uptrack.contract.errors import ErrorCode, UptrackError
+from uptrack.contract.messages import InitializationMessage
 from uptrack.media import iter_frames, probe_video
-from uptrack_service.adapters.memory import MemoryObjectStore
+from uptrack_service.adapters.memory import (
+    MemoryConnectionStore,
+    MemoryObjectStore,
+    MemoryUploadStore,
+    RecordingEventSink,
+    RecordingPusher,
+)
 from uptrack_service.aggregation import load_series
+from uptrack_service.delivery import Delivery, DeliveryLimits
 from uptrack_service.local import fidelity
-from uptrack_service.models import ChunkItem, chunk_key
+from uptrack_service.models import ChunkItem, Connection, Status, UploadRecord, chunk_key
+from uptrack_service.settings import ServiceSettings
+from uptrack_service.subscriptions import SubscriptionDeps, subscribe
 
 from tests.support.corpus import Media
 
@@ -133,3 +146,49 @@ def test_the_local_stack_makes_moto_dynamodb_updates_atomic(busy_interpreter: No
         with ThreadPoolExecutor(16) as pool:
             list(pool.map(bump, range(400)))
         assert client.get_item(TableName="t", Key={"k": {"S": "a"}})["Item"]["n"]["N"] == "400"
+
+
+class _SlowSegmentStore(MemoryObjectStore):
+    """Runs `during()` just before the first message segment is stored: between a stage's reservation and store."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.during: Callable[[], object] | None = None
+
+    def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
+        if self.during is not None and key.startswith("messages/") and "/large/" not in key:
+            during, self.during = self.during, None
+            during()
+        super().put_bytes(key, data, content_type)
+
+
+def test_a_subscriber_arriving_between_reservation_and_store_still_gets_the_stage() -> None:
+    """The replay waits for a reserved stage's segment only so long; a writer slower than that used to push to the
+    reservation's subscribers only, so the newcomer got the stage from neither the push nor the replay."""
+    uploads, objects, connections, pusher = (
+        MemoryUploadStore(),
+        _SlowSegmentStore(),
+        MemoryConnectionStore(),
+        RecordingPusher(),
+    )
+    now = datetime.now(UTC)
+    uploads.create(
+        UploadRecord(
+            upload_id=UPLOAD, token_hash="0" * 64, token_id="upt_x", request={}, source="video",
+            object_key=f"media/{UPLOAD}/source", content_type="video/mp4", max_bytes=10, status=Status.PROCESSING,
+            created_at=now, expires_at=0,
+        )
+    )  # fmt: skip
+    connections.put(
+        Connection(connection_id="late", upload_id=UPLOAD, token_id="upt_x", connected_at=now, expires_at=0)
+    )
+    delivery = Delivery(uploads, objects, RecordingEventSink(), connections, pusher, DeliveryLimits(segment_wait_s=0))
+    settings = ServiceSettings(uploads_bucket="b-x", uploads_table="t-u", connections_table="t-c", tokens_table="t-t")
+    deps = SubscriptionDeps(uploads, connections, delivery, settings, lambda: now)
+    replayed: list[int] = []
+    objects.during = lambda: replayed.append(subscribe("late", {"action": "subscribe"}, deps))
+
+    delivery.emit(UPLOAD, "opening", [InitializationMessage(message="loading video")] * 2)
+
+    assert replayed == [0]  # the segment was not stored yet when the newcomer's replay ran
+    assert [json.loads(frame)["seq"] for frame in pusher.frames["late"]] == [1, 2]

@@ -7,7 +7,8 @@ stage, in this order:
    stored copy instead of new content, so a seq always means one message);
 2. store it as one S3 object (`messages/{upload}/{stage}.json`) so replays and polling see it;
 3. publish the rep-level and final messages to EventBridge (per-frame ones would cost more than the analysis);
-4. push it to every live subscriber, in order, dropping connections API Gateway reports gone (410).
+4. push it to every live subscriber, in order, dropping connections API Gateway reports gone (410): those of the
+   reservation and those subscribed since (read again after the store, so none falls between push and replay).
 
 Messages over API Gateway's WebSocket frame limit (or EventBridge's event limit) are sent as a `message_link`
 envelope with a presigned URL of the full message. Nothing here raises on a gone client; AWS errors do raise, so
@@ -134,9 +135,16 @@ class Delivery:
         else:
             logger.info("stage already delivered; re-sending the stored copy", extra={"stage": stage})
         self._publish(upload_id, wire)
-        self.push(upload_id, reservation.subscribers, wire)
+        self.push(upload_id, reservation.subscribers | self._subscribers_now(upload_id), wire)
         metrics.add_metric(name="MessagesDelivered", unit="Count", value=len(wire))
         return wire
+
+    def _subscribers_now(self, upload_id: str) -> frozenset[str]:
+        """Who listens now that the stage is stored. A connection that subscribed after the reservation and whose
+        replay ran before the store (a slow writer, past the replay's wait) is in this set, not in the reservation's:
+        reading it again after storing leaves no window where a stage reaches neither the push nor the replay."""
+        record = self.uploads.get(upload_id)
+        return record.subscribers if record is not None else frozenset()
 
     def fail(self, upload_id: str, error: UptrackError, opening: Sequence[BaseMessage] = ()) -> bool:
         """Mark the upload failed and tell its subscribers, once; False when it had already completed.
