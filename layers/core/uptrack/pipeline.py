@@ -11,6 +11,7 @@ import math
 import multiprocessing
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -359,9 +360,12 @@ def track_chunks(
     context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_load_worker, initargs=(engine,)) as pool:
         futures = {pool.submit(_worker_chunk, path, chunk, info): chunk for chunk in chunks}
-        for future in as_completed(futures):
-            chunk = futures[future]
-            yield ChunkResult(future.result(), chunk.stop - chunk.start)
+        try:
+            for future in as_completed(futures):
+                chunk = futures[future]
+                yield ChunkResult(future.result(), chunk.stop - chunk.start)
+        except BrokenProcessPool as broken:  # a worker was killed (out of memory, say): a typed failure, no trace
+            raise UptrackError(ErrorCode.ANALYSIS_FAILED, "An analysis worker stopped unexpectedly.") from broken
 
 
 _worker_estimator: PoseEstimator | None = None
