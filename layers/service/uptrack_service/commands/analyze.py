@@ -33,15 +33,7 @@ FLAGS = ("keypoints", "angles", "progression", "recommendations", "blazepose")
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = subparsers.add_parser("analyze", help="analyse a video or photo locally", description=__doc__)
-    parser.add_argument("path", type=Path)
-    target = parser.add_mutually_exclusive_group()
-    target.add_argument("--exercise", help="catalogue id, e.g. squat, push_up, plank")
-    target.add_argument("--reference", help="reference movement id")
-    parser.add_argument("--source", choices=("video", "image"), help="default: detected from the file")
-    parser.add_argument("--min-grade", help="A-D: reps below it are not counted")
-    parser.add_argument("--difficulty", help="easy | medium | hard")
-    for flag in FLAGS:
-        parser.add_argument(f"--{flag}", action="store_true", help=f"emit {flag}" if flag != "blazepose" else None)
+    add_request_arguments(parser)
     parser.add_argument("--export", type=Path, metavar="OUT.mp4", help="write the annotated video (H.264 MP4)")
     parser.add_argument("--owner", default=LOCAL_OWNER, help=f"reference owner (default {LOCAL_OWNER})")
     parser.add_argument("--store", type=Path, help="folder of references/ (default: $UPTRACK_HOME or ~/.uptrack)")
@@ -52,6 +44,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     parser.add_argument("--threads", type=int, default=1, help="onnxruntime threads per worker (default 1)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="parallel chunk workers")
     parser.set_defaults(func=run)
+
+
+def add_request_arguments(parser: argparse.ArgumentParser) -> None:
+    """The file and the PoseTracker parameters as flags: what `analyze` and `upload` both take."""
+    parser.add_argument("path", type=Path)
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument("--exercise", help="catalogue id, e.g. squat, push_up, plank")
+    target.add_argument("--reference", help="reference movement id")
+    parser.add_argument("--source", choices=("video", "image"), help="default: detected from the file")
+    parser.add_argument("--min-grade", help="A-D: reps below it are not counted")
+    parser.add_argument("--difficulty", help="easy | medium | hard")
+    for flag in FLAGS:
+        parser.add_argument(f"--{flag}", action="store_true", help=f"emit {flag}" if flag != "blazepose" else None)
 
 
 def build_request(args: argparse.Namespace) -> AnalysisRequest:

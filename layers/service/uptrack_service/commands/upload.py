@@ -12,7 +12,6 @@ import argparse
 import json
 import os
 import sys
-from pathlib import Path
 from urllib.parse import parse_qsl
 
 from uptrack.contract.errors import UptrackError
@@ -20,7 +19,7 @@ from uptrack.contract.messages import ErrorMessage, dump_message
 from uptrack.contract.params import to_query
 
 from uptrack_service.client import ClientError, Endpoint, LocalStackInfo, upload_file
-from uptrack_service.commands.analyze import FLAGS, ProgressBar, build_request
+from uptrack_service.commands.analyze import ProgressBar, add_request_arguments, build_request
 
 EXIT_ERROR = 2
 TOKEN_ENV = "UPTRACK_TOKEN"
@@ -30,15 +29,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser = subparsers.add_parser(
         "upload", help="upload a file to a stack and print its messages", description=__doc__
     )
-    parser.add_argument("path", type=Path)
-    target = parser.add_mutually_exclusive_group()
-    target.add_argument("--exercise", help="catalogue id, e.g. squat, push_up, plank")
-    target.add_argument("--reference", help="reference movement id")
-    parser.add_argument("--source", choices=("video", "image"), help="default: detected from the file")
-    parser.add_argument("--min-grade", help="A-D: reps below it are not counted")
-    parser.add_argument("--difficulty", help="easy | medium | hard")
-    for flag in FLAGS:
-        parser.add_argument(f"--{flag}", action="store_true", help=f"emit {flag}" if flag != "blazepose" else None)
+    add_request_arguments(parser)
     parser.add_argument("--query", default="", help="a raw PoseTracker query string; flags above override it")
     parser.add_argument("--endpoint", help="the stack's HTTP API URL (default: the running `uptrack serve`)")
     parser.add_argument("--token", help=f"API token (default: ${TOKEN_ENV}, else the local stack's development token)")
