@@ -36,6 +36,8 @@ from uptrack.contract.messages import (
     WarningMessage,
 )
 from uptrack.contract.params import AnalysisRequest
+from uptrack.exercises.catalogue import get_exercise
+from uptrack.exercises.session import exercise_messages
 from uptrack.export import export_messages
 from uptrack.media import (
     DEFAULT_FPS,
@@ -225,8 +227,6 @@ def video_messages(
     `references` and `owner` (the token's owner) resolve `reference=ID`; without a store every id is unknown.
     `expected_frames` (the container's frame count) adds `truncation_warning` before the closing message.
     """
-    from uptrack.exercises.catalogue import get_exercise
-    from uptrack.exercises.session import exercise_messages
     from uptrack.reference_session import reference_messages  # deferred: DTW is the optional 'reference' extra
 
     smoothed = smooth_series(series)
