@@ -10,16 +10,6 @@ from uptrack_service.models import Connection
 KEY: Final = "connection_id"
 
 
-def create_table(client: Any, table_name: str) -> None:
-    """For tests; the SAM template owns the cloud table (TTL on `expires_at`)."""
-    client.create_table(
-        TableName=table_name,
-        KeySchema=[{"AttributeName": KEY, "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": KEY, "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-
-
 def _from_item(item: dict[str, Any]) -> Connection:
     return Connection(
         connection_id=item[KEY]["S"],

@@ -104,16 +104,6 @@ def _from_item(item: dict[str, Any]) -> UploadRecord:
     )
 
 
-def create_table(client: Any, table_name: str) -> None:
-    """For tests; the SAM template owns the cloud table (same key, TTL on `expires_at`)."""
-    client.create_table(
-        TableName=table_name,
-        KeySchema=[{"AttributeName": KEY, "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": KEY, "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-
-
 class DynamoDbUploadStore:
     def __init__(self, client: Any, table_name: str) -> None:
         self._client = client
