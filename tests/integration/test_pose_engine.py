@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from uptrack.media import iter_frames, probe_video
+from uptrack.pipeline import infer_chunk, infer_chunk_run, plan_chunks
 from uptrack.pose.blazepose import BlazePose
 from uptrack.pose.engine import EngineSettings, create_estimator, track_frames
 from uptrack_service.pose_accuracy import evaluate, single_person_truths
@@ -60,3 +61,17 @@ def test_movenet_tracks_the_lifter_through_the_sample() -> None:
     for bottom in (2.3, 5.4):
         near = (np.abs(times - bottom) < 0.5) & confident
         assert hips_y[near].max() - standing > 0.05
+
+
+def test_a_run_of_chunks_equals_the_chunks_analysed_one_by_one() -> None:
+    """The CLI decodes a worker's chunks in one pass; the cloud analyses each alone: the series must be equal."""
+    estimator = create_estimator(EngineSettings(model="movenet_lightning"))
+    info = probe_video(SAMPLE_VIDEO)
+    chunks = plan_chunks(info.frame_count, 60)
+    alone = [infer_chunk(SAMPLE_VIDEO, chunk, estimator, info) for chunk in chunks]
+    in_one_pass = list(infer_chunk_run(SAMPLE_VIDEO, chunks, estimator, info))
+    assert len(alone) == len(in_one_pass) == 4
+    for one, other in zip(alone, in_one_pass, strict=True):
+        assert np.array_equal(one.frame_index, other.frame_index)
+        assert np.array_equal(one.timestamp_ms, other.timestamp_ms)
+        assert np.array_equal(one.keypoints, other.keypoints, equal_nan=True)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 import multiprocessing
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ from uptrack.exercises.session import exercise_messages
 from uptrack.export import export_messages
 from uptrack.media import (
     DEFAULT_FPS,
+    Frame,
     VideoInfo,
     VideoSource,
     iter_frames,
@@ -62,10 +64,13 @@ from uptrack.reference import ReferenceMovement, ReferenceStore, not_found
 from uptrack.render import draw_skeleton, encode_png
 from uptrack.smoothing import smooth_series
 
-#: Frames per inference chunk: ~2 s of 30 fps video keeps a Lambda's work near one second.
-DEFAULT_CHUNK_FRAMES = 60
+#: Frames per inference chunk (4 s at 30 fps, ~1.3 s of work at one vCPU): the cost model's pick
+#: (`python -m uptrack_service.cost_model`), shared by the template, the CLI and the local stack.
+DEFAULT_CHUNK_FRAMES = 120
 #: Analysed frames tracked before a chunk's first frame so the tracker has locked on when results start.
 WARMUP_FRAMES = 3
+#: Runs of consecutive chunks per local worker: one seek per run, and still a few progress steps per worker.
+RUNS_PER_WORKER = 3
 #: Pose samples per second of video. Every catalogue exercise counts the same reps at 15 fps as at the full
 #: 30 fps on all shared clips (`make accuracy`; stride 3 already lost a jumping jack), at half the inference.
 ANALYSIS_FPS = 15.0
@@ -113,11 +118,46 @@ def infer_chunk(path: VideoSource, chunk: ChunkSpec, estimator: PoseEstimator, i
     Analysed frames are the multiples of the stride, whatever the chunk boundaries, so a video gives the same
     series however it is split (CLI, local stack and Lambdas alike).
     """
+    return next(infer_chunk_run(path, [chunk], estimator, info))
+
+
+def infer_chunk_run(
+    path: VideoSource, chunks: Sequence[ChunkSpec], estimator: PoseEstimator, info: VideoInfo
+) -> Iterator[PoseSeries]:
+    """Consecutive chunks decoded in one pass, each tracked exactly as `infer_chunk` tracks it alone.
+
+    A seek costs up to a GOP of decoding (0.1–0.2 s a chunk on the shared clips); a worker that owns a run of
+    chunks seeks once. The tracker still restarts at every chunk, on the same warm-up frames, so the series equals
+    the cloud's chunk by chunk.
+    """
     stride = analysis_stride(info.fps)
-    start = -(-chunk.start // stride) * stride
-    first = max(0, start - WARMUP_FRAMES * stride)
-    frames = iter_frames(path, first, chunk.stop, stride=stride)
-    return track_frames(estimator, frames, info.width, info.height, info.fps).since_frame(start)
+    first = max(0, _aligned(chunks[0].start, stride) - WARMUP_FRAMES * stride)
+    run = _FrameRun(iter_frames(path, first, chunks[-1].stop, stride=stride))
+    for chunk in chunks:
+        start = _aligned(chunk.start, stride)
+        frames = run.until(chunk.stop, warmup_from=start - WARMUP_FRAMES * stride)
+        yield track_frames(estimator, frames, info.width, info.height, info.fps).since_frame(start)
+
+
+def _aligned(frame: int, stride: int) -> int:
+    """The first analysed frame at or after `frame`."""
+    return -(-frame // stride) * stride
+
+
+class _FrameRun:
+    """One pass over decoded frames, handed out chunk by chunk with the last few frames kept for warm-ups."""
+
+    def __init__(self, frames: Iterator[Frame]) -> None:
+        self._frames = frames
+        self._next = next(frames, None)
+        self._recent: deque[Frame] = deque(maxlen=WARMUP_FRAMES)
+
+    def until(self, stop: int, warmup_from: int) -> Iterator[Frame]:
+        yield from [frame for frame in self._recent if frame.index >= warmup_from]
+        while self._next is not None and self._next.index < stop:
+            frame, self._next = self._next, next(self._frames, None)
+            self._recent.append(frame)
+            yield frame
 
 
 def is_final(message: BaseMessage) -> bool:
@@ -354,18 +394,27 @@ def track_chunks(
     """Chunk results as they complete: in this process, or in a pool of worker processes (one model each)."""
     if workers <= 1 or len(chunks) <= 1:
         estimator = create_estimator(engine)
-        for chunk in chunks:
-            yield ChunkResult(infer_chunk(path, chunk, estimator, info), chunk.stop - chunk.start)
+        for chunk, series in zip(chunks, infer_chunk_run(path, chunks, estimator, info), strict=True):
+            yield ChunkResult(series, chunk.stop - chunk.start)
         return
     context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_load_worker, initargs=(engine,)) as pool:
-        futures = {pool.submit(_worker_chunk, path, chunk, info): chunk for chunk in chunks}
+        groups = _contiguous_groups(chunks, workers * RUNS_PER_WORKER)
+        futures = {pool.submit(_worker_run, path, group, info): group for group in groups}
         try:
             for future in as_completed(futures):
-                chunk = futures[future]
-                yield ChunkResult(future.result(), chunk.stop - chunk.start)
+                group = futures[future]
+                for chunk, series in zip(group, future.result(), strict=True):
+                    yield ChunkResult(series, chunk.stop - chunk.start)
         except BrokenProcessPool as broken:  # a worker was killed (out of memory, say): a typed failure, no trace
             raise UptrackError(ErrorCode.ANALYSIS_FAILED, "An analysis worker stopped unexpectedly.") from broken
+
+
+def _contiguous_groups(chunks: list[ChunkSpec], count: int) -> list[list[ChunkSpec]]:
+    """`count` runs of consecutive chunks of near-equal length (fewer when there are fewer chunks)."""
+    count = min(count, len(chunks))
+    bounds = [round(i * len(chunks) / count) for i in range(count + 1)]
+    return [chunks[bounds[i] : bounds[i + 1]] for i in range(count)]
 
 
 _worker_estimator: PoseEstimator | None = None
@@ -376,6 +425,6 @@ def _load_worker(engine: EngineSettings) -> None:
     _worker_estimator = create_estimator(engine)
 
 
-def _worker_chunk(path: Path, chunk: ChunkSpec, info: VideoInfo) -> PoseSeries:
+def _worker_run(path: Path, chunks: list[ChunkSpec], info: VideoInfo) -> list[PoseSeries]:
     assert _worker_estimator is not None, "worker started without its model"
-    return infer_chunk(path, chunk, _worker_estimator, info)
+    return list(infer_chunk_run(path, chunks, _worker_estimator, info))
