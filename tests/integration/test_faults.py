@@ -36,6 +36,7 @@ from tests.support.stack_client import (
     injected,
     put,
     run_upload,
+    s3_event,
     wait_until,
 )
 
@@ -79,29 +80,6 @@ def in_order(frames: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def bare(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Messages without the delivery envelope and without `progress` (chunks finish in any order)."""
     return [{k: v for k, v in m.items() if k not in ("seq", "uploadId")} for m in messages if m["type"] != "progress"]
-
-
-def s3_event(stack: LocalStack, upload_id: str, size: int, event_id: str) -> dict[str, Any]:
-    """The EventBridge `Object Created` event S3 sends for an upload's media."""
-    return {
-        "version": "0",
-        "id": event_id,
-        "detail-type": "Object Created",
-        "source": "aws.s3",
-        "account": "123456789012",
-        "time": "2026-11-25T20:00:00Z",
-        "region": stack.region,
-        "resources": [f"arn:aws:s3:::{stack.bucket}"],
-        "detail": {
-            "version": "0",
-            "bucket": {"name": stack.bucket},
-            "object": {"key": f"media/{upload_id}/source", "size": size},
-            "request-id": event_id,
-            "requester": "123456789012",
-            "source-ip-address": "203.0.113.7",
-            "reason": "PutObject",
-        },
-    }
 
 
 def test_the_same_s3_event_three_times_gives_one_analysis(stack: LocalStack, clip: bytes) -> None:

@@ -34,6 +34,7 @@ from websockets.sync.client import connect
 
 from tests.conftest import MEDIA, REPO, SAMPLE_VIDEO
 from tests.integration.subscriber import Subscriber
+from tests.support.stack_client import s3_event
 
 pytestmark = pytest.mark.slow
 
@@ -172,25 +173,7 @@ def test_presigned_upload_streams_the_same_messages_as_uptrack_analyze(stack: Lo
     assert refused.value.response.status_code == 403
 
     # And the same S3 event delivered again starts no second analysis and no new messages
-    duplicate = {
-        "version": "0",
-        "id": "dup",
-        "detail-type": "Object Created",
-        "source": "aws.s3",
-        "account": "123456789012",
-        "time": "2026-11-25T20:00:00Z",
-        "region": stack.region,
-        "resources": [f"arn:aws:s3:::{stack.bucket}"],
-        "detail": {
-            "version": "0",
-            "bucket": {"name": stack.bucket},
-            "object": {"key": f"media/{upload_id}/source", "size": CLIP.stat().st_size},
-            "request-id": "x",
-            "requester": "123456789012",
-            "source-ip-address": "203.0.113.7",
-            "reason": "PutObject",
-        },
-    }
+    duplicate = s3_event(stack, upload_id, CLIP.stat().st_size, "dup")
     assert stack.invoke("ValidateUploadFunction", duplicate)["outcome"] == "duplicate"
     assert [e["name"] for e in stack.executions()].count(upload_id) == 1
     status, again = _get(f"{stack.http_url}/uploads/{upload_id}", token)

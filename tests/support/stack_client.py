@@ -206,3 +206,26 @@ def injected(stack: LocalStack, function: str, fault: Fault) -> Iterator[None]:
         yield
     finally:
         registry.handler = original  # type: ignore[method-assign]
+
+
+def s3_event(stack: LocalStack, upload_id: str, size: int, event_id: str) -> dict[str, Any]:
+    """The EventBridge `Object Created` event S3 sends for an upload's media."""
+    return {
+        "version": "0",
+        "id": event_id,
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "account": "123456789012",
+        "time": "2026-11-25T20:00:00Z",
+        "region": stack.region,
+        "resources": [f"arn:aws:s3:::{stack.bucket}"],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": stack.bucket},
+            "object": {"key": f"media/{upload_id}/source", "size": size},
+            "request-id": event_id,
+            "requester": "123456789012",
+            "source-ip-address": "203.0.113.7",
+            "reason": "PutObject",
+        },
+    }
