@@ -63,14 +63,16 @@ def test_movenet_tracks_the_lifter_through_the_sample() -> None:
         assert hips_y[near].max() - standing > 0.05
 
 
-def test_a_run_of_chunks_equals_the_chunks_analysed_one_by_one() -> None:
+@pytest.mark.parametrize("stride", [2, 3])
+def test_a_run_of_chunks_equals_the_chunks_analysed_one_by_one(stride: int) -> None:
     """The CLI decodes a worker's chunks in one pass; the cloud analyses each alone: the series must be equal."""
     estimator = create_estimator(EngineSettings(model="movenet_lightning"))
     info = probe_video(SAMPLE_VIDEO)
     chunks = plan_chunks(info.frame_count, 60)
-    alone = [infer_chunk(SAMPLE_VIDEO, chunk, estimator, info) for chunk in chunks]
-    in_one_pass = list(infer_chunk_run(SAMPLE_VIDEO, chunks, estimator, info))
+    alone = [infer_chunk(SAMPLE_VIDEO, chunk, estimator, info, stride) for chunk in chunks]
+    in_one_pass = list(infer_chunk_run(SAMPLE_VIDEO, chunks, estimator, info, stride))
     assert len(alone) == len(in_one_pass) == 4
+    assert all((part.frame_index % stride == 0).all() for part in in_one_pass)
     for one, other in zip(alone, in_one_pass, strict=True):
         assert np.array_equal(one.frame_index, other.frame_index)
         assert np.array_equal(one.timestamp_ms, other.timestamp_ms)

@@ -19,6 +19,7 @@ from uptrack.contract.params import AnalysisRequest
 from uptrack.exercises.analysis import ExerciseAnalysis, analyze_exercise
 from uptrack.exercises.catalogue import get_exercise
 from uptrack.exercises.session import exercise_messages
+from uptrack.pipeline import analysis_fps, analysis_stride
 from uptrack.pose.series import PoseSeries
 from uptrack.smoothing import smooth_series
 from uptrack_service.accuracy import MANIFEST_EXERCISES, load_series
@@ -75,6 +76,17 @@ def test_count_matches_the_manifest(stem: str) -> None:
     true_reps = int(manifest_row(stem)["true_reps"])
     for exercise, analysis in analyses(stem):
         assert len(analysis.reps) == true_reps, f"{stem} as {exercise}: {[r.reason for r in analysis.candidates]}"
+
+
+@pytest.mark.parametrize("stem", CLIPS)
+def test_the_pipeline_sampling_rate_counts_what_the_full_frame_rate_counts(stem: str) -> None:
+    """The pipeline analyses every n-th frame (`analysis_fps`): same counts as the full-rate series, every clip."""
+    full = load_series((POSES / f"{stem}.npz").read_bytes())
+    for exercise, analysis in analyses(stem):
+        stride = analysis_stride(full.fps, analysis_fps(AnalysisRequest(exercise=exercise)))
+        sampled_poses = smooth_series(full.select(full.frame_index % stride == 0))
+        sampled = analyze_exercise(sampled_poses, get_exercise(exercise), "medium")
+        assert len(sampled.reps) == len(analysis.reps), f"{stem} as {exercise} every {stride} frames"
 
 
 @pytest.mark.parametrize("stem", CLIPS)

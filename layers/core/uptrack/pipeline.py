@@ -71,9 +71,14 @@ DEFAULT_CHUNK_FRAMES = 120
 WARMUP_FRAMES = 3
 #: Runs of consecutive chunks per local worker: one seek per run, and still a few progress steps per worker.
 RUNS_PER_WORKER = 3
-#: Pose samples per second of video. Every catalogue exercise counts the same reps at 15 fps as at the full
-#: 30 fps on all shared clips (`make accuracy`; stride 3 already lost a jumping jack), at half the inference.
+#: Pose samples per second of video for pose-only uploads, references and fast exercises: every catalogue exercise
+#: counts the same reps at 15 fps as at the full 30 fps on all shared clips (`make accuracy`), at half the inference.
 ANALYSIS_FPS = 15.0
+#: The lowest rate an exercise is analysed at: slower reps gain nothing from more samples, and 10 a second keep the
+#: keypoint stream and tempo timing (0.1 s) fine enough.
+MIN_ANALYSIS_FPS = 10.0
+#: Samples wanted across the fastest rep of ideal tempo: two in each of the four phases the counter tracks.
+SAMPLES_PER_FAST_REP = 8.0
 COMPLETED = "Analysis completed"
 
 
@@ -107,22 +112,36 @@ def model_for(request: AnalysisRequest) -> str:
     return variant if variant in MODEL_NAMES else DEFAULT_BLAZEPOSE
 
 
-def analysis_stride(fps: float) -> int:
-    """Analyse every n-th frame so that about ANALYSIS_FPS samples a second remain (29.97 fps counts as 30)."""
-    return max(1, int(fps * 1.01 / ANALYSIS_FPS))
+def analysis_fps(request: AnalysisRequest) -> float:
+    """Pose samples a second this request needs: an exercise gets `SAMPLES_PER_FAST_REP` across its fastest
+    ideal rep (10 a second for squats or curls, 15 for jumping jacks), holds the lowest rate, everything else
+    (pose streams, reference matching) `ANALYSIS_FPS`. Never above `ANALYSIS_FPS`."""
+    if request.exercise is None or request.reference is not None:
+        return ANALYSIS_FPS
+    exercise = get_exercise(request.exercise)
+    if exercise.is_duration:
+        return MIN_ANALYSIS_FPS
+    return min(ANALYSIS_FPS, max(MIN_ANALYSIS_FPS, SAMPLES_PER_FAST_REP / exercise.tempo.ideal[0]))
 
 
-def infer_chunk(path: VideoSource, chunk: ChunkSpec, estimator: PoseEstimator, info: VideoInfo) -> PoseSeries:
+def analysis_stride(fps: float, target_fps: float = ANALYSIS_FPS) -> int:
+    """Analyse every n-th frame so that about `target_fps` samples a second remain (29.97 fps counts as 30)."""
+    return max(1, int(fps * 1.01 / target_fps))
+
+
+def infer_chunk(
+    path: VideoSource, chunk: ChunkSpec, estimator: PoseEstimator, info: VideoInfo, stride: int
+) -> PoseSeries:
     """Decode and track one chunk; chunks are independent, each warming its tracker up on a few earlier frames.
 
-    Analysed frames are the multiples of the stride, whatever the chunk boundaries, so a video gives the same
+    Analysed frames are the multiples of `stride`, whatever the chunk boundaries, so a video gives the same
     series however it is split (CLI, local stack and Lambdas alike).
     """
-    return next(infer_chunk_run(path, [chunk], estimator, info))
+    return next(infer_chunk_run(path, [chunk], estimator, info, stride))
 
 
 def infer_chunk_run(
-    path: VideoSource, chunks: Sequence[ChunkSpec], estimator: PoseEstimator, info: VideoInfo
+    path: VideoSource, chunks: Sequence[ChunkSpec], estimator: PoseEstimator, info: VideoInfo, stride: int
 ) -> Iterator[PoseSeries]:
     """Consecutive chunks decoded in one pass, each tracked exactly as `infer_chunk` tracks it alone.
 
@@ -130,7 +149,6 @@ def infer_chunk_run(
     chunks seeks once. The tracker still restarts at every chunk, on the same warm-up frames, so the series equals
     the cloud's chunk by chunk.
     """
-    stride = analysis_stride(info.fps)
     first = max(0, _aligned(chunks[0].start, stride) - WARMUP_FRAMES * stride)
     run = _FrameRun(iter_frames(path, first, chunks[-1].stop, stride=stride))
     for chunk in chunks:
@@ -239,13 +257,14 @@ def truncation_warning(series: PoseSeries, expected_frames: int | None) -> Warni
     """`media_truncated` when decoding stopped well before the frame count the container announced (an upload cut
     off mid-stream): the results are right for the part that could be read, and the client is told it is a part.
 
-    Headers may miscount a few frames at the end, so a gap counts only when it is over a second and over 5 %.
+    Headers may miscount a few frames at the end, so a gap counts only when it is over a second (longer than any
+    sampling step) and over 5 %.
     """
     if not expected_frames or not len(series):
         return None
     fps = series.fps if series.fps > 0 else DEFAULT_FPS
     missing = expected_frames - 1 - int(series.frame_index[-1])
-    if missing <= max(fps, 0.05 * expected_frames, 2 * analysis_stride(fps)):
+    if missing <= max(fps, 0.05 * expected_frames):
         return None
     read_s, total_s = (expected_frames - missing) / fps, expected_frames / fps
     return WarningMessage.of(
@@ -361,9 +380,10 @@ def analyze_path(
         if request.reference is not None:
             _reference(references, request.reference, owner)  # an unknown id fails before any inference
         info = probe_video(path)
+        stride = analysis_stride(info.fps, analysis_fps(request))
         parts: list[ChunkResult] = []
         done = 0
-        for part in track_chunks(path, plan_chunks(info.frame_count, chunk_frames), engine, info, workers):
+        for part in track_chunks(path, plan_chunks(info.frame_count, chunk_frames), engine, info, stride, workers):
             parts.append(part)
             done += part.source_frames
             yield ProgressMessage(
@@ -389,18 +409,18 @@ class ChunkResult:
 
 
 def track_chunks(
-    path: Path, chunks: list[ChunkSpec], engine: EngineSettings, info: VideoInfo, workers: int
+    path: Path, chunks: list[ChunkSpec], engine: EngineSettings, info: VideoInfo, stride: int, workers: int
 ) -> Iterator[ChunkResult]:
     """Chunk results as they complete: in this process, or in a pool of worker processes (one model each)."""
     if workers <= 1 or len(chunks) <= 1:
         estimator = create_estimator(engine)
-        for chunk, series in zip(chunks, infer_chunk_run(path, chunks, estimator, info), strict=True):
+        for chunk, series in zip(chunks, infer_chunk_run(path, chunks, estimator, info, stride), strict=True):
             yield ChunkResult(series, chunk.stop - chunk.start)
         return
     context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_load_worker, initargs=(engine,)) as pool:
         groups = _contiguous_groups(chunks, workers * RUNS_PER_WORKER)
-        futures = {pool.submit(_worker_run, path, group, info): group for group in groups}
+        futures = {pool.submit(_worker_run, path, group, info, stride): group for group in groups}
         try:
             for future in as_completed(futures):
                 group = futures[future]
@@ -425,6 +445,6 @@ def _load_worker(engine: EngineSettings) -> None:
     _worker_estimator = create_estimator(engine)
 
 
-def _worker_run(path: Path, chunks: list[ChunkSpec], info: VideoInfo) -> list[PoseSeries]:
+def _worker_run(path: Path, chunks: list[ChunkSpec], info: VideoInfo, stride: int) -> list[PoseSeries]:
     assert _worker_estimator is not None, "worker started without its model"
-    return list(infer_chunk_run(path, chunks, _worker_estimator, info))
+    return list(infer_chunk_run(path, chunks, _worker_estimator, info, stride))

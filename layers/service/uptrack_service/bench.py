@@ -4,8 +4,11 @@ Each measurement runs in a fresh process so peak RSS and cold start are that run
 - `plain`: the per-frame pipeline, one process, every frame decoded and tracked: analysed fps, real-time factor
   (video seconds per wall second), per-stage ms per frame (decode / preprocess / infer / postprocess), peak RSS
   and cold start (imports + model load);
-- `uptrack`: what `uptrack analyze` really does (chunks in parallel worker processes, ANALYSIS_FPS sampling,
-  then the aggregation into messages), measured in the same run for the comparison line.
+- `uptrack`: what `uptrack analyze --exercise E` really does for the clip's manifest exercise (chunks in parallel
+  worker processes, the exercise's sampling rate, then the aggregation into messages), measured in the same run
+  for the comparison line.
+Both rows give the rep count: the plain row's from its full-frame-rate series (counted after the clock stops),
+the uptrack row's from its final `counter` message, so every line shows whether sampling changed a count.
 """
 
 from __future__ import annotations
@@ -17,10 +20,14 @@ import multiprocessing
 import os
 import resource
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from uptrack.pose.series import PoseSeries
 
 # No uptrack import at module level: a measuring process imports this module first, and its cold start must
 # include importing onnxruntime, OpenCV and numpy.
@@ -38,6 +45,7 @@ class BenchRow:
     cold_start_s: float
     stage_ms: dict[str, float]
     peak_rss_mb: float
+    reps: int | None = None
 
     @property
     def fps(self) -> float:
@@ -54,29 +62,31 @@ def _peak_rss_mb() -> float:
     return max(own, children) / 1024
 
 
-def _measure_plain(clip: Path, model: str, threads: int) -> BenchRow:
-    """Cold start, then decode + track every frame of the clip in this process."""
+def _measure_plain(clip: Path, model: str, threads: int, exercise: str | None) -> BenchRow:
+    """Cold start, then decode + track every frame of the clip in this process; reps counted off the clock."""
     start = time.perf_counter()
-    from uptrack.media import iter_frames, probe_video
-    from uptrack.pose.engine import EngineSettings, create_estimator
+    from uptrack.media import Frame, iter_frames, probe_video
+    from uptrack.pose.engine import EngineSettings, create_estimator, track_frames
 
     estimator = create_estimator(EngineSettings(model=model, threads=threads))
     cold_start = time.perf_counter() - start
     info = probe_video(clip)
-    frames = 0
-    decode_s = 0.0
+    decode_s = [0.0]
+
+    def timed(frames: Iterator[Frame]) -> Iterator[Frame]:
+        while True:
+            tick = time.perf_counter()
+            frame = next(frames, None)
+            decode_s[0] += time.perf_counter() - tick
+            if frame is None:
+                return
+            yield frame
+
     begin = time.perf_counter()
-    iterator = iter_frames(clip)
-    while True:
-        tick = time.perf_counter()
-        frame = next(iterator, None)
-        decode_s += time.perf_counter() - tick
-        if frame is None:
-            break
-        estimator.track(frame.image)
-        frames += 1
+    series = track_frames(estimator, timed(iter_frames(clip)), info.width, info.height, info.fps)
     wall = time.perf_counter() - begin
-    stages = {"decode": 1000.0 * decode_s / max(frames, 1), **estimator.timer.per_frame_ms(frames)}
+    frames = len(series)
+    stages = {"decode": 1000.0 * decode_s[0] / max(frames, 1), **estimator.timer.per_frame_ms(frames)}
     return BenchRow(
         clip.name,
         model,
@@ -88,23 +98,37 @@ def _measure_plain(clip: Path, model: str, threads: int) -> BenchRow:
         cold_start,
         stages,
         _peak_rss_mb(),
+        _full_rate_reps(series, exercise),
     )
 
 
-def _measure_pipeline(clip: Path, model: str, workers: int) -> BenchRow:
-    """`analyze_path` end to end (every message built), as the CLI runs it."""
+def _full_rate_reps(series: PoseSeries, exercise: str | None) -> int | None:
+    from uptrack.exercises.analysis import analyze_exercise
+    from uptrack.exercises.catalogue import get_exercise
+    from uptrack.smoothing import smooth_series
+
+    if exercise is None:
+        return None
+    return len(analyze_exercise(smooth_series(series), get_exercise(exercise), "medium").reps)
+
+
+def _measure_pipeline(clip: Path, model: str, workers: int, exercise: str | None) -> BenchRow:
+    """`analyze_path` end to end (every message built), as `uptrack analyze --exercise` runs it."""
+    from uptrack.contract.messages import CounterMessage
     from uptrack.contract.params import AnalysisRequest
     from uptrack.media import probe_video
-    from uptrack.pipeline import analysis_stride, analyze_path
+    from uptrack.pipeline import analysis_fps, analysis_stride, analyze_path
     from uptrack.pose.engine import EngineSettings
 
     info = probe_video(clip)
+    request = AnalysisRequest(exercise=exercise)
     begin = time.perf_counter()
-    messages = list(analyze_path(clip, AnalysisRequest(), EngineSettings(), model=model, workers=workers))
+    messages = list(analyze_path(clip, request, EngineSettings(), model=model, workers=workers))
     wall = time.perf_counter() - begin
     if messages[-1].model_dump().get("type") == "error":
         raise RuntimeError(f"{clip.name}: {messages[-1]}")
-    analysed = -(-info.frame_count // analysis_stride(info.fps))
+    finals = [m.current_count for m in messages if isinstance(m, CounterMessage) and m.final]
+    analysed = -(-info.frame_count // analysis_stride(info.fps, analysis_fps(request)))
     return BenchRow(
         clip.name,
         model,
@@ -116,6 +140,7 @@ def _measure_pipeline(clip: Path, model: str, workers: int) -> BenchRow:
         0.0,
         {},
         _peak_rss_mb(),
+        finals[-1] if finals else None,
     )
 
 
@@ -125,18 +150,21 @@ def run_isolated(function: Callable[..., BenchRow], *args: object) -> BenchRow:
         return pool.submit(function, *args).result()
 
 
-def shared_clips(media: Path, only_720p: bool) -> list[Path]:
+def shared_clips(media: Path, only_720p: bool) -> list[tuple[Path, str | None]]:
+    """Manifest clips with the catalogue exercise to analyse them as (the first one a manifest name maps to)."""
+    from uptrack_service.accuracy import MANIFEST_EXERCISES
+
     with (media / "MANIFEST.csv").open(newline="") as handle:
         rows = [row for row in csv.DictReader(handle) if row["file"].endswith(".mp4")]
     if only_720p:
         rows = [row for row in rows if sorted((int(row["width"]), int(row["height"]))) == [720, 1280]]
-    return [media / row["file"] for row in rows]
+    return [(media / row["file"], MANIFEST_EXERCISES.get(row["exercise"], (None,))[0]) for row in rows]
 
 
 def print_table(rows: list[BenchRow]) -> None:
     header = (
         f"{'clip':<42} {'model':<18} {'mode':<10} {'size':>9} {'frames':>6} {'fps':>6} {'x RT':>6} "
-        f"{'dec':>5} {'pre':>5} {'inf':>5} {'post':>5} {'RSS MB':>7} {'cold s':>6}"
+        f"{'dec':>5} {'pre':>5} {'inf':>5} {'post':>5} {'RSS MB':>7} {'cold s':>6} {'reps':>4}"
     )
     print(header)
     print("-" * len(header))
@@ -146,9 +174,10 @@ def print_table(rows: list[BenchRow]) -> None:
             f"{ms[k]:>5.1f}" if k in ms else f"{'':>5}" for k in ("decode", "preprocess", "infer", "postprocess")
         )
         cold = f"{row.cold_start_s:>6.2f}" if row.cold_start_s else f"{'':>6}"
+        reps = f"{row.reps:>4}" if row.reps is not None else f"{'':>4}"
         print(
             f"{row.clip[:42]:<42} {row.model:<18} {row.mode:<10} {row.resolution:>9} {row.frames:>6} "
-            f"{row.fps:>6.1f} {row.realtime_factor:>6.2f} {stages} {row.peak_rss_mb:>7.0f} {cold}"
+            f"{row.fps:>6.1f} {row.realtime_factor:>6.2f} {stages} {row.peak_rss_mb:>7.0f} {cold} {reps}"
         )
 
 
@@ -164,10 +193,10 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the rows here (input of uptrack_service.cost_model)")
     args = parser.parse_args()
     rows = []
-    for clip in shared_clips(args.media, only_720p=not args.all_clips):
+    for clip, exercise in shared_clips(args.media, only_720p=not args.all_clips):
         for model in args.models:
-            rows.append(run_isolated(_measure_plain, clip, model, args.threads))
-            rows.append(run_isolated(_measure_pipeline, clip, model, args.workers))
+            rows.append(run_isolated(_measure_plain, clip, model, args.threads, exercise))
+            rows.append(run_isolated(_measure_pipeline, clip, model, args.workers, exercise))
     print_table(rows)
     if args.json:
         args.json.write_text(json.dumps([asdict(row) for row in rows], indent=1))

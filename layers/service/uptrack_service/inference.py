@@ -16,7 +16,15 @@ from typing import Any, Final
 
 from uptrack.contract.errors import ErrorCode, UptrackError
 from uptrack.media import VideoInfo
-from uptrack.pipeline import ChunkSpec, image_messages, infer_chunk, model_for, opening_messages
+from uptrack.pipeline import (
+    ChunkSpec,
+    analysis_fps,
+    analysis_stride,
+    image_messages,
+    infer_chunk,
+    model_for,
+    opening_messages,
+)
 from uptrack.pose.engine import EngineSettings, PoseEstimator, create_estimator
 
 from uptrack_service.delivery import Delivery, public_error
@@ -101,7 +109,8 @@ def infer_video_chunk(task: ChunkTask, deps: InferenceDeps) -> dict[str, Any]:
         )
         estimator = estimator_for(model_for(request), deps.settings)
         source = deps.objects.media_source(task.media_key)
-        series = infer_chunk(source, ChunkSpec(chunk.index, chunk.start, chunk.stop), estimator, info)
+        stride = analysis_stride(info.fps, analysis_fps(request))
+        series = infer_chunk(source, ChunkSpec(chunk.index, chunk.start, chunk.stop), estimator, info, stride)
     except UptrackError as error:
         raise _failed(deps, task.upload_id, error, record) from None
     deps.objects.put_bytes(chunk.key, series.to_bytes(), _NPZ)

@@ -24,7 +24,7 @@ from urllib.parse import unquote_plus
 from uptrack.contract.errors import ErrorCode, UptrackError
 from uptrack.contract.messages import InitializationMessage
 from uptrack.media import VideoInfo, media_kind, probe_video
-from uptrack.pipeline import COMPLETED, ChunkSpec, infer_chunk, model_for, opening_messages
+from uptrack.pipeline import COMPLETED, ChunkSpec, analysis_stride, infer_chunk, model_for, opening_messages
 from uptrack.reference import SCALE_WINDOW_S, ReferenceMovement, ReferenceStore, create_reference
 from uptrack.smoothing import smooth_series
 
@@ -128,7 +128,7 @@ def extract(record: UploadRecord, deps: ReferenceDeps) -> ReferenceMovement:
     clip = record.clip or ReferenceClip()
     frames = clip_frames(info, clip)
     estimator = estimator_for(model_for(record.analysis_request()), deps.settings)
-    series = smooth_series(infer_chunk(source, frames, estimator, info))
+    series = smooth_series(infer_chunk(source, frames, estimator, info, analysis_stride(info.fps)))
     if len(series) == 0:
         raise UptrackError(ErrorCode.MEDIA_DECODE_ERROR, "No video frame could be decoded.")
     movement = create_reference(

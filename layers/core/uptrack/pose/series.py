@@ -68,7 +68,10 @@ class PoseSeries:
 
     def since_frame(self, first_frame: int) -> PoseSeries:
         """The frames from `first_frame` on (drops a chunk's tracker warm-up)."""
-        keep = self.frame_index >= first_frame
+        return self.select(self.frame_index >= first_frame)
+
+    def select(self, keep: npt.NDArray[np.bool_]) -> PoseSeries:
+        """The frames where `keep` is true, in order."""
         return PoseSeries(
             self.model,
             self.names,
