@@ -11,10 +11,12 @@ import math
 import multiprocessing
 from collections import deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from multiprocessing.queues import Queue
 from pathlib import Path
+from queue import Empty
 
 import numpy as np
 
@@ -69,8 +71,6 @@ from uptrack.smoothing import smooth_series
 DEFAULT_CHUNK_FRAMES = 120
 #: Analysed frames tracked before a chunk's first frame so the tracker has locked on when results start.
 WARMUP_FRAMES = 3
-#: Runs of consecutive chunks per local worker: one seek per run, and still a few progress steps per worker.
-RUNS_PER_WORKER = 3
 #: Pose samples per second of video for pose-only uploads, references and fast exercises: every catalogue exercise
 #: counts the same reps at 15 fps as at the full 30 fps on all shared clips (`make accuracy`), at half the inference.
 ANALYSIS_FPS = 15.0
@@ -411,23 +411,44 @@ class ChunkResult:
 def track_chunks(
     path: Path, chunks: list[ChunkSpec], engine: EngineSettings, info: VideoInfo, stride: int, workers: int
 ) -> Iterator[ChunkResult]:
-    """Chunk results as they complete: in this process, or in a pool of worker processes (one model each)."""
+    """Chunk results as they complete: in this process, or in a pool of worker processes (one model each).
+
+    Each worker owns one run of consecutive chunks (one seek, the work split evenly) and reports every chunk as it
+    finishes, so progress stays chunk by chunk.
+    """
     if workers <= 1 or len(chunks) <= 1:
         estimator = create_estimator(engine)
         for chunk, series in zip(chunks, infer_chunk_run(path, chunks, estimator, info, stride), strict=True):
             yield ChunkResult(series, chunk.stop - chunk.start)
         return
     context = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_load_worker, initargs=(engine,)) as pool:
-        groups = _contiguous_groups(chunks, workers * RUNS_PER_WORKER)
-        futures = {pool.submit(_worker_run, path, group, info, stride): group for group in groups}
+    finished: Queue[tuple[int, PoseSeries]] = context.Queue()
+    sizes = {chunk.index: chunk.stop - chunk.start for chunk in chunks}
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_load_worker, initargs=(engine, finished)
+    ) as pool:
+        runs = [pool.submit(_worker_run, path, run, info, stride) for run in _contiguous_groups(chunks, workers)]
+        for _ in chunks:
+            index, series = _next_finished(finished, runs)
+            yield ChunkResult(series, sizes[index])
+
+
+def _next_finished(finished: Queue[tuple[int, PoseSeries]], runs: list[Future[None]]) -> tuple[int, PoseSeries]:
+    """The next chunk any worker finished; a worker that failed or was killed ends the wait with its error."""
+    while True:
         try:
-            for future in as_completed(futures):
-                group = futures[future]
-                for chunk, series in zip(group, future.result(), strict=True):
-                    yield ChunkResult(series, chunk.stop - chunk.start)
-        except BrokenProcessPool as broken:  # a worker was killed (out of memory, say): a typed failure, no trace
-            raise UptrackError(ErrorCode.ANALYSIS_FAILED, "An analysis worker stopped unexpectedly.") from broken
+            return finished.get(timeout=0.2)
+        except Empty:
+            for run in runs:
+                if run.done():
+                    _raise_failure(run)
+
+
+def _raise_failure(run: Future[None]) -> None:
+    try:
+        run.result()
+    except BrokenProcessPool as broken:  # a worker was killed (out of memory, say): a typed failure, no trace
+        raise UptrackError(ErrorCode.ANALYSIS_FAILED, "An analysis worker stopped unexpectedly.") from broken
 
 
 def _contiguous_groups(chunks: list[ChunkSpec], count: int) -> list[list[ChunkSpec]]:
@@ -438,13 +459,16 @@ def _contiguous_groups(chunks: list[ChunkSpec], count: int) -> list[list[ChunkSp
 
 
 _worker_estimator: PoseEstimator | None = None
+_worker_finished: Queue[tuple[int, PoseSeries]] | None = None
 
 
-def _load_worker(engine: EngineSettings) -> None:
-    global _worker_estimator
+def _load_worker(engine: EngineSettings, finished: Queue[tuple[int, PoseSeries]]) -> None:
+    global _worker_estimator, _worker_finished
     _worker_estimator = create_estimator(engine)
+    _worker_finished = finished
 
 
-def _worker_run(path: Path, chunks: list[ChunkSpec], info: VideoInfo, stride: int) -> list[PoseSeries]:
-    assert _worker_estimator is not None, "worker started without its model"
-    return list(infer_chunk_run(path, chunks, _worker_estimator, info, stride))
+def _worker_run(path: Path, chunks: list[ChunkSpec], info: VideoInfo, stride: int) -> None:
+    assert _worker_estimator is not None and _worker_finished is not None, "worker started without its model"
+    for chunk, series in zip(chunks, infer_chunk_run(path, chunks, _worker_estimator, info, stride), strict=True):
+        _worker_finished.put((chunk.index, series))
