@@ -8,10 +8,11 @@ import os
 import signal
 from collections.abc import Iterator
 
+from uptrack.chunks import plan_chunks
 from uptrack.contract.messages import BaseMessage, ErrorMessage, ProgressMessage
 from uptrack.contract.params import AnalysisRequest
 from uptrack.media import probe_video
-from uptrack.pipeline import analyze_path, plan_chunks
+from uptrack.pipeline import analyze_path
 from uptrack.pose.engine import EngineSettings
 
 from tests.conftest import SAMPLE_VIDEO

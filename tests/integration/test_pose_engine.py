@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from uptrack.chunks import infer_chunk, infer_chunk_run, plan_chunks
 from uptrack.media import iter_frames, probe_video
-from uptrack.pipeline import infer_chunk, infer_chunk_run, plan_chunks
 from uptrack.pose.blazepose import BlazePose
 from uptrack.pose.engine import EngineSettings, create_estimator, track_frames
 from uptrack_service.pose_accuracy import evaluate, single_person_truths

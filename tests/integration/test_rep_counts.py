@@ -13,13 +13,14 @@ import csv
 from pathlib import Path
 
 import pytest
+from uptrack.chunks import analysis_stride
 from uptrack.contract.grades import grade_at_least
 from uptrack.contract.messages import CounterMessage
 from uptrack.contract.params import AnalysisRequest
 from uptrack.exercises.analysis import ExerciseAnalysis, analyze_exercise
 from uptrack.exercises.catalogue import get_exercise
 from uptrack.exercises.session import exercise_messages
-from uptrack.pipeline import analysis_fps, analysis_stride
+from uptrack.pipeline import analysis_fps
 from uptrack.pose.series import PoseSeries
 from uptrack.smoothing import smooth_series
 from uptrack_service.accuracy import MANIFEST_EXERCISES, load_series

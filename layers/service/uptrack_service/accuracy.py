@@ -21,11 +21,12 @@ from pathlib import Path
 from typing import Final
 
 import numpy as np
+from uptrack.chunks import analysis_stride
 from uptrack.contract.grades import grade_at_least
 from uptrack.contract.params import AnalysisRequest, Difficulty
 from uptrack.exercises.analysis import ExerciseAnalysis, analyze_exercise
 from uptrack.exercises.catalogue import get_exercise
-from uptrack.pipeline import analysis_fps, analysis_stride
+from uptrack.pipeline import analysis_fps
 from uptrack.pose.engine import DEFAULT_MODEL, MODEL_NAMES
 from uptrack.pose.keypoints import COCO_KEYPOINTS
 from uptrack.pose.series import PoseSeries

@@ -114,10 +114,11 @@ def _full_rate_reps(series: PoseSeries, exercise: str | None) -> int | None:
 
 def _measure_pipeline(clip: Path, model: str, workers: int, exercise: str | None) -> BenchRow:
     """`analyze_path` end to end (every message built), as `uptrack analyze --exercise` runs it."""
+    from uptrack.chunks import analysis_stride
     from uptrack.contract.messages import CounterMessage
     from uptrack.contract.params import AnalysisRequest
     from uptrack.media import probe_video
-    from uptrack.pipeline import analysis_fps, analysis_stride, analyze_path
+    from uptrack.pipeline import analysis_fps, analyze_path
     from uptrack.pose.engine import EngineSettings
 
     info = probe_video(clip)

@@ -14,17 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from uptrack.chunks import ChunkSpec, analysis_stride, infer_chunk
 from uptrack.contract.errors import ErrorCode, UptrackError
 from uptrack.media import VideoInfo
-from uptrack.pipeline import (
-    ChunkSpec,
-    analysis_fps,
-    analysis_stride,
-    image_messages,
-    infer_chunk,
-    model_for,
-    opening_messages,
-)
+from uptrack.pipeline import analysis_fps, image_messages, model_for, opening_messages
 from uptrack.pose.engine import EngineSettings, PoseEstimator, create_estimator
 
 from uptrack_service.delivery import Delivery, public_error

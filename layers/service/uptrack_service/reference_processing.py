@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import Final, Literal
 from urllib.parse import unquote_plus
 
+from uptrack.chunks import ChunkSpec, analysis_stride, infer_chunk
 from uptrack.contract.errors import ErrorCode, UptrackError
 from uptrack.contract.messages import InitializationMessage
 from uptrack.media import VideoInfo, media_kind, probe_video
-from uptrack.pipeline import COMPLETED, ChunkSpec, analysis_stride, infer_chunk, model_for, opening_messages
+from uptrack.pipeline import COMPLETED, analysis_fps, model_for, opening_messages
 from uptrack.reference import SCALE_WINDOW_S, ReferenceMovement, ReferenceStore, create_reference
 from uptrack.smoothing import smooth_series
 
@@ -127,8 +128,10 @@ def extract(record: UploadRecord, deps: ReferenceDeps) -> ReferenceMovement:
     info = probe_video(source)
     clip = record.clip or ReferenceClip()
     frames = clip_frames(info, clip)
-    estimator = estimator_for(model_for(record.analysis_request()), deps.settings)
-    series = smooth_series(infer_chunk(source, frames, estimator, info, analysis_stride(info.fps)))
+    request = record.analysis_request()
+    estimator = estimator_for(model_for(request), deps.settings)
+    stride = analysis_stride(info.fps, analysis_fps(request))
+    series = smooth_series(infer_chunk(source, frames, estimator, info, stride))
     if len(series) == 0:
         raise UptrackError(ErrorCode.MEDIA_DECODE_ERROR, "No video frame could be decoded.")
     movement = create_reference(

@@ -43,7 +43,7 @@ class ServiceSettings(BaseModel):
     max_video_bytes: int = Field(default=500 * MIB, alias="MAX_VIDEO_BYTES", ge=1)
     max_image_bytes: int = Field(default=20 * MIB, alias="MAX_IMAGE_BYTES", ge=1)
     max_video_seconds: float = Field(default=600.0, alias="MAX_VIDEO_SECONDS", gt=0)
-    # = uptrack.pipeline.DEFAULT_CHUNK_FRAMES (a test keeps them equal; importing it here would pull OpenCV into
+    # = uptrack.chunks.DEFAULT_CHUNK_FRAMES (a test keeps them equal; importing it here would pull OpenCV into
     # the zip functions).
     chunk_frames: int = Field(default=120, alias="CHUNK_FRAMES", ge=8)
     max_chunks: int = Field(default=400, alias="MAX_CHUNKS", ge=1, le=10_000)

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any, Final, Literal
 from urllib.parse import unquote_plus
 
+from uptrack.chunks import ChunkSpec, plan_chunks
 from uptrack.contract.errors import ErrorCode, UptrackError
 from uptrack.media import VideoInfo, media_kind, probe_video
-from uptrack.pipeline import ChunkSpec, opening_messages, plan_chunks
+from uptrack.pipeline import opening_messages
 
 from uptrack_service.delivery import Delivery
 from uptrack_service.models import (

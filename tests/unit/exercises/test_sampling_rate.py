@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from uptrack.chunks import analysis_stride
 from uptrack.contract.params import AnalysisRequest
 from uptrack.exercises.catalogue import EXERCISES, ExerciseDefinition
-from uptrack.pipeline import ANALYSIS_FPS, MIN_ANALYSIS_FPS, analysis_fps, analysis_stride
+from uptrack.pipeline import ANALYSIS_FPS, MIN_ANALYSIS_FPS, analysis_fps
 
 
 def test_pose_streams_and_references_keep_the_full_analysis_rate() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from uptrack.pipeline import DEFAULT_CHUNK_FRAMES
+from uptrack.chunks import DEFAULT_CHUNK_FRAMES
 from uptrack_service.local.template import load_template
 from uptrack_service.settings import ServiceSettings
 

@@ -11,11 +11,11 @@ import boto3
 import numpy as np
 import pytest
 from moto import mock_aws
+from uptrack.chunks import ChunkSpec
 from uptrack.contract.errors import ErrorCode, UptrackError
 from uptrack.contract.messages import CounterMessage, FormScore, InitializationMessage
 from uptrack.contract.params import AnalysisRequest
 from uptrack.media import VideoInfo
-from uptrack.pipeline import ChunkSpec
 from uptrack.reference import ReferenceMovement
 from uptrack_service.accuracy import load_series
 from uptrack_service.adapters.memory import (

@@ -16,9 +16,10 @@ import sys
 from pathlib import Path
 from typing import Final
 
+from uptrack.chunks import ChunkSpec, analysis_stride, infer_chunk
 from uptrack.contract.errors import UptrackError
 from uptrack.media import probe_video
-from uptrack.pipeline import ChunkSpec, analysis_stride, infer_chunk
+from uptrack.pipeline import ANALYSIS_FPS
 from uptrack.pose.engine import DEFAULT_MODEL, MODEL_NAMES, EngineSettings, create_estimator
 from uptrack.pose.series import PoseSeries
 from uptrack.reference import SCALE_WINDOW_S, LocalReferenceStore, ReferenceMovement, create_reference
@@ -72,7 +73,7 @@ def clip_series(path: Path, start_s: float | None, end_s: float | None, settings
     first = 0 if start_s is None else max(0, math.floor((start_s - CONTEXT_S) * info.fps))
     stop = info.frame_count if end_s is None else min(info.frame_count, math.ceil((end_s + CONTEXT_S) * info.fps))
     chunk = ChunkSpec(0, first, max(stop, first + 1))
-    series = infer_chunk(path, chunk, create_estimator(settings), info, analysis_stride(info.fps))
+    series = infer_chunk(path, chunk, create_estimator(settings), info, analysis_stride(info.fps, ANALYSIS_FPS))
     return smooth_series(series)
 
 
