@@ -22,9 +22,9 @@ from uptrack.media import Frame, VideoInfo, VideoSource, iter_frames
 from uptrack.pose.engine import EngineSettings, PoseEstimator, create_estimator, track_frames
 from uptrack.pose.series import PoseSeries
 
-#: Frames per inference chunk (4 s at 30 fps, ~1.3 s of work at one vCPU): the cost model's pick
+#: Frames per inference chunk (3 s at 30 fps, ~1 s of work at one vCPU): the cost model's pick
 #: (`python -m uptrack_service.cost_model`), shared by the template, the CLI and the local stack.
-DEFAULT_CHUNK_FRAMES = 120
+DEFAULT_CHUNK_FRAMES = 90
 #: Analysed frames tracked before a chunk's first frame so the tracker has locked on when results start.
 WARMUP_FRAMES = 3
 

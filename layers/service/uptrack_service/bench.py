@@ -169,6 +169,7 @@ def print_table(rows: list[BenchRow]) -> None:
     )
     print(header)
     print("-" * len(header))
+    plain_rows = {(row.clip, row.model): row for row in rows if row.mode == "plain"}
     for row in rows:
         ms = row.stage_ms
         stages = " ".join(
@@ -180,6 +181,18 @@ def print_table(rows: list[BenchRow]) -> None:
             f"{row.clip[:42]:<42} {row.model:<18} {row.mode:<10} {row.resolution:>9} {row.frames:>6} "
             f"{row.fps:>6.1f} {row.realtime_factor:>6.2f} {stages} {row.peak_rss_mb:>7.0f} {cold} {reps}"
         )
+        plain = plain_rows.get((row.clip, row.model))
+        if row.mode != "plain" and plain is not None:
+            print(f"  {comparison_line(plain, row)}")
+
+
+def comparison_line(plain: BenchRow, pipeline: BenchRow) -> str:
+    """How much faster the pipeline is than the plain loop on the same clip and model, and whether the counts agree."""
+    line = f"-> {pipeline.mode} is {pipeline.realtime_factor / plain.realtime_factor:.2f}x the plain loop"
+    if plain.reps is None or pipeline.reps is None:
+        return line
+    verdict = "same count" if plain.reps == pipeline.reps else "COUNT DIFFERS"
+    return f"{line}; reps at full frame rate {plain.reps}, in the pipeline {pipeline.reps} ({verdict})"
 
 
 def main() -> None:

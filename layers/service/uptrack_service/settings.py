@@ -45,7 +45,7 @@ class ServiceSettings(BaseModel):
     max_video_seconds: float = Field(default=600.0, alias="MAX_VIDEO_SECONDS", gt=0)
     # = uptrack.chunks.DEFAULT_CHUNK_FRAMES (a test keeps them equal; importing it here would pull OpenCV into
     # the zip functions).
-    chunk_frames: int = Field(default=120, alias="CHUNK_FRAMES", ge=8)
+    chunk_frames: int = Field(default=90, alias="CHUNK_FRAMES", ge=8)
     max_chunks: int = Field(default=400, alias="MAX_CHUNKS", ge=1, le=10_000)
     fetch_timeout_s: float = Field(default=30.0, alias="FETCH_TIMEOUT_SECONDS", gt=0)
     fetch_allow_loopback: bool = Field(default=False, alias="FETCH_ALLOW_LOOPBACK")
