@@ -8,6 +8,7 @@ for the CLI, chunks in worker processes.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -113,31 +114,42 @@ def opening_messages(request: AnalysisRequest, model: str | None = None) -> list
 
 def _keypoints(names: tuple[str, ...], frame: np.ndarray) -> list[Keypoint] | None:
     """Wire keypoints of one frame, or None when no pose was found in it."""
-    if not np.isfinite(frame[:, :2]).all():
+    if not _has_pose(frame):
         return None
     return [
         Keypoint(
             name=name,
             x=round(float(x), 5),
             y=round(float(y), 5),
-            z=round(float(z), 5) if np.isfinite(z) else None,
-            score=round(min(max(float(np.nan_to_num(score)), 0.0), 1.0), 4),
+            z=round(float(z), 5) if math.isfinite(z) else None,
+            score=round(_unit(float(score)), 4),
         )
-        for name, (x, y, z, score) in zip(names, frame, strict=True)
+        for name, (x, y, z, score) in zip(names, frame.tolist(), strict=True)
     ]
+
+
+def _has_pose(frame: np.ndarray) -> bool:
+    return bool(np.isfinite(frame[:, :2]).all())
+
+
+def _unit(value: float) -> float:
+    """A score clamped to [0, 1]; NaN (no score) is 0."""
+    return 0.0 if math.isnan(value) else min(max(value, 0.0), 1.0)
 
 
 def frame_messages(series: PoseSeries, request: AnalysisRequest, pose_only: bool) -> list[BaseMessage]:
     """Per-frame `keypoints` and `angles` as asked (pose-only uploads always stream keypoints)."""
     want_keypoints = request.keypoints or pose_only
     angles = angle_series(series.coco, series.width, series.height) if request.angles else {}
+    if not (want_keypoints or angles):
+        return []
     messages: list[BaseMessage] = []
     for i in range(len(series)):
-        stamp = int(series.timestamp_ms[i])
-        points = _keypoints(series.names, series.keypoints[i])
-        if points is None:
+        if not _has_pose(series.keypoints[i]):
             continue
+        stamp = int(series.timestamp_ms[i])
         if want_keypoints:
+            points = _keypoints(series.names, series.keypoints[i]) or []
             messages.append(KeypointsMessage.of(points, frame_id=int(series.frame_index[i]), timestamp_ms=stamp))
         if angles:
             values = {
