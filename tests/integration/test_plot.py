@@ -10,7 +10,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 from uptrack.contract.messages import ExerciseSummaryMessage, parse_message
-from uptrack_service.plot import BOTTOM, GRADE_COLOURS, HEIGHT, LEFT, RIGHT, TOP, WIDTH
+from uptrack.export import GRADE_COLOURS
+from uptrack_service.plot import BOTTOM, HEIGHT, LEFT, RIGHT, TOP, WIDTH
 
 from tests.conftest import SAMPLE_VIDEO
 

@@ -13,14 +13,13 @@ import csv
 from pathlib import Path
 
 import pytest
-from uptrack.chunks import analysis_stride
 from uptrack.contract.grades import grade_at_least
 from uptrack.contract.messages import CounterMessage
 from uptrack.contract.params import AnalysisRequest
 from uptrack.exercises.analysis import ExerciseAnalysis, analyze_exercise
 from uptrack.exercises.catalogue import get_exercise
 from uptrack.exercises.session import exercise_messages
-from uptrack.pipeline import analysis_fps
+from uptrack.pipeline import request_stride
 from uptrack.pose.series import PoseSeries
 from uptrack.smoothing import smooth_series
 from uptrack_service.accuracy import MANIFEST_EXERCISES, load_series
@@ -84,7 +83,7 @@ def test_the_pipeline_sampling_rate_counts_what_the_full_frame_rate_counts(stem:
     """The pipeline analyses every n-th frame (`analysis_fps`): same counts as the full-rate series, every clip."""
     full = load_series((POSES / f"{stem}.npz").read_bytes())
     for exercise, analysis in analyses(stem):
-        stride = analysis_stride(full.fps, analysis_fps(AnalysisRequest(exercise=exercise)))
+        stride = request_stride(AnalysisRequest(exercise=exercise), full.fps)
         sampled_poses = smooth_series(full.select(full.frame_index % stride == 0))
         sampled = analyze_exercise(sampled_poses, get_exercise(exercise), "medium")
         assert len(sampled.reps) == len(analysis.reps), f"{stem} as {exercise} every {stride} frames"

@@ -79,6 +79,11 @@ def model_for(request: AnalysisRequest) -> str:
     return variant if variant in MODEL_NAMES else DEFAULT_BLAZEPOSE
 
 
+def request_stride(request: AnalysisRequest, video_fps: float) -> int:
+    """Every how many frames this request analyses a video of `video_fps`."""
+    return analysis_stride(video_fps, analysis_fps(request))
+
+
 def analysis_fps(request: AnalysisRequest) -> float:
     """Pose samples a second this request needs: an exercise gets `SAMPLES_PER_FAST_REP` across its fastest
     ideal rep (10 a second for squats or curls, 15 for jumping jacks), holds the lowest rate, everything else
@@ -304,7 +309,7 @@ def analyze_path(
         if request.reference is not None:
             _reference(references, request.reference, owner)  # an unknown id fails before any inference
         info = probe_video(path)
-        stride = analysis_stride(info.fps, analysis_fps(request))
+        stride = request_stride(request, info.fps)
         parts: list[ChunkResult] = []
         done = 0
         for part in track_chunks(path, plan_chunks(info.frame_count, chunk_frames), engine, info, stride, workers):

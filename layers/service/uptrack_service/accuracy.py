@@ -21,12 +21,11 @@ from pathlib import Path
 from typing import Final
 
 import numpy as np
-from uptrack.chunks import analysis_stride
 from uptrack.contract.grades import grade_at_least
 from uptrack.contract.params import AnalysisRequest, Difficulty
 from uptrack.exercises.analysis import ExerciseAnalysis, analyze_exercise
 from uptrack.exercises.catalogue import get_exercise
-from uptrack.pipeline import analysis_fps
+from uptrack.pipeline import request_stride
 from uptrack.pose.engine import DEFAULT_MODEL, MODEL_NAMES
 from uptrack.pose.keypoints import COCO_KEYPOINTS
 from uptrack.pose.series import PoseSeries
@@ -160,7 +159,7 @@ def analyse_clip(clip: Clip, series: PoseSeries, difficulty: Difficulty) -> list
     rows = []
     for exercise_id in MANIFEST_EXERCISES[clip.exercise]:
         exercise = get_exercise(exercise_id)
-        stride = analysis_stride(series.fps, analysis_fps(AnalysisRequest(exercise=exercise_id)))
+        stride = request_stride(AnalysisRequest(exercise=exercise_id), series.fps)
         sampled = smooth_series(series.select(series.frame_index % stride == 0))
         sampled_reps = len(analyze_exercise(sampled, exercise, difficulty).reps)
         rows.append(Row(clip, exercise_id, analyze_exercise(smoothed, exercise, difficulty), sampled_reps))

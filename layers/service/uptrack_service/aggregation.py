@@ -16,7 +16,15 @@ from uptrack.smoothing import smooth_series
 from uptrack_service.delivery import Delivery, public_error
 from uptrack_service.exporting import write_plan
 from uptrack_service.inference import AnalysisTaskError
-from uptrack_service.models import AnalysisInput, ChunkItem, Status, UploadRecord, manifest_key
+from uptrack_service.models import (
+    AnalysisInput,
+    ChunkItem,
+    Status,
+    UploadRecord,
+    manifest_key,
+    task_mismatch,
+    task_record,
+)
 from uptrack_service.observability import logger, metrics, tracer
 from uptrack_service.ports import ObjectMissingError, ObjectStore, UploadStore
 
@@ -53,11 +61,9 @@ def _chunk_bytes(objects: ObjectStore, item: ChunkItem) -> bytes:
 def aggregate(payload: AnalysisInput, deps: AggregationDeps) -> dict[str, Any]:
     record: UploadRecord | None = None
     try:
-        record = deps.uploads.get(payload.upload_id)
-        if record is None:
-            raise UptrackError(ErrorCode.UPLOAD_NOT_FOUND, "No such upload.")
-        if payload.manifest_key != manifest_key(payload.upload_id) or payload.media_key != record.object_key:
-            raise UptrackError(ErrorCode.ANALYSIS_FAILED, "The task does not match its upload.")
+        record = task_record(deps.uploads.get(payload.upload_id), payload.media_key)
+        if payload.manifest_key != manifest_key(payload.upload_id):
+            raise task_mismatch()
         request = record.analysis_request()
         items = [ChunkItem.model_validate(item) for item in json.loads(deps.objects.get_bytes(payload.manifest_key))]
         series = load_series(deps.objects, items)

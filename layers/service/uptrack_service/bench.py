@@ -114,11 +114,10 @@ def _full_rate_reps(series: PoseSeries, exercise: str | None) -> int | None:
 
 def _measure_pipeline(clip: Path, model: str, workers: int, exercise: str | None) -> BenchRow:
     """`analyze_path` end to end (every message built), as `uptrack analyze --exercise` runs it."""
-    from uptrack.chunks import analysis_stride
     from uptrack.contract.messages import CounterMessage
     from uptrack.contract.params import AnalysisRequest
     from uptrack.media import probe_video
-    from uptrack.pipeline import analysis_fps, analyze_path
+    from uptrack.pipeline import analyze_path, request_stride
     from uptrack.pose.engine import EngineSettings
 
     info = probe_video(clip)
@@ -129,7 +128,7 @@ def _measure_pipeline(clip: Path, model: str, workers: int, exercise: str | None
     if messages[-1].model_dump().get("type") == "error":
         raise RuntimeError(f"{clip.name}: {messages[-1]}")
     finals = [m.current_count for m in messages if isinstance(m, CounterMessage) and m.final]
-    analysed = -(-info.frame_count // analysis_stride(info.fps, analysis_fps(request)))
+    analysed = -(-info.frame_count // request_stride(request, info.fps))
     return BenchRow(
         clip.name,
         model,

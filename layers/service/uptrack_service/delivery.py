@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Final
 
-from uptrack.contract.errors import ErrorCode, UptrackError
+from uptrack.contract.errors import UptrackError
 from uptrack.contract.messages import BaseMessage, ErrorMessage, ProgressMessage, dump_message
 
 from uptrack_service.models import TERMINAL, Reservation, Status, UploadRecord, large_message_key, segment_key
@@ -246,7 +246,3 @@ class Delivery:
         metrics.add_metric(name="ConnectionsGone", unit="Count", value=1)
         self.uploads.unsubscribe(upload_id, connection_id)
         self.connections.delete(connection_id)
-
-
-def not_found() -> UptrackError:
-    return UptrackError(ErrorCode.UPLOAD_NOT_FOUND, "No such upload.")

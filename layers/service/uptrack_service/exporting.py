@@ -43,6 +43,8 @@ from uptrack_service.models import (
     export_part_key,
     export_plan_key,
     manifest_key,
+    task_mismatch,
+    task_record,
 )
 from uptrack_service.observability import logger, metrics, tracer
 from uptrack_service.ports import ObjectMissingError, ObjectStore, UploadStore
@@ -112,11 +114,7 @@ class ExportDeps:
 
 
 def _record(deps: ExportDeps, upload_id: str, media_key: str) -> UploadRecord:
-    record = deps.uploads.get(upload_id)
-    if record is None:
-        raise UptrackError(ErrorCode.UPLOAD_NOT_FOUND, "No such upload.")
-    if media_key != record.object_key:
-        raise UptrackError(ErrorCode.ANALYSIS_FAILED, "The task does not match its upload.")
+    record = task_record(deps.uploads.get(upload_id), media_key)
     if record.status is not Status.PROCESSING:
         raise UptrackError(ErrorCode.ANALYSIS_FAILED, "The upload is not being exported.")
     if not record.analysis_request().export:
@@ -174,7 +172,7 @@ def join_export(task: ExportJoinTask, deps: ExportDeps) -> dict[str, Any]:
     try:
         _record(deps, task.upload_id, task.media_key)
         if task.manifest_key != manifest_key(task.upload_id):
-            raise UptrackError(ErrorCode.ANALYSIS_FAILED, "The task does not match its upload.")
+            raise task_mismatch()
         plan = _plan(deps, task.upload_id)
         items = [ChunkItem.model_validate(item) for item in json.loads(deps.objects.get_bytes(task.manifest_key))]
         key = export_key(task.upload_id)

@@ -14,14 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from uptrack.chunks import ChunkSpec, analysis_stride, infer_chunk
+from uptrack.chunks import ChunkSpec, infer_chunk
 from uptrack.contract.errors import ErrorCode, UptrackError
 from uptrack.media import VideoInfo
-from uptrack.pipeline import analysis_fps, image_messages, model_for, opening_messages
+from uptrack.pipeline import image_messages, model_for, opening_messages, request_stride
 from uptrack.pose.engine import EngineSettings, PoseEstimator, create_estimator
+from uptrack.pose.runtime import REPO_MODELS_DIR
 
 from uptrack_service.delivery import Delivery, public_error
-from uptrack_service.models import ChunkTask, ImageTask, Status, UploadRecord, chunk_key
+from uptrack_service.models import ChunkTask, ImageTask, Status, UploadRecord, chunk_key, task_record
 from uptrack_service.observability import logger, metrics, tracer
 from uptrack_service.ports import ObjectStore, UploadStore
 from uptrack_service.settings import ServiceSettings
@@ -52,19 +53,13 @@ def estimator_for(model: str, settings: ServiceSettings) -> PoseEstimator:
     cache: dict[str, PoseEstimator] = getattr(_estimators, "cache", None) or {}
     _estimators.cache = cache
     if model not in cache:
-        engine = EngineSettings(model=model, threads=settings.inference_threads)
-        if settings.models_dir is not None:
-            engine = EngineSettings(model=model, threads=settings.inference_threads, models_dir=settings.models_dir)
-        cache[model] = create_estimator(engine)
+        models_dir = settings.models_dir or REPO_MODELS_DIR
+        cache[model] = create_estimator(EngineSettings(model, settings.inference_threads, models_dir))
     return cache[model]
 
 
 def _record(deps: InferenceDeps, upload_id: str, media_key: str) -> UploadRecord:
-    record = deps.uploads.get(upload_id)
-    if record is None:
-        raise UptrackError(ErrorCode.UPLOAD_NOT_FOUND, "No such upload.")
-    if media_key != record.object_key:
-        raise UptrackError(ErrorCode.ANALYSIS_FAILED, "The task does not match its upload.")
+    record = task_record(deps.uploads.get(upload_id), media_key)
     if record.status is Status.FAILED:
         raise UptrackError(ErrorCode.ANALYSIS_FAILED, "The analysis was stopped after an earlier failure.")
     return record
@@ -102,7 +97,7 @@ def infer_video_chunk(task: ChunkTask, deps: InferenceDeps) -> dict[str, Any]:
         )
         estimator = estimator_for(model_for(request), deps.settings)
         source = deps.objects.media_source(task.media_key)
-        stride = analysis_stride(info.fps, analysis_fps(request))
+        stride = request_stride(request, info.fps)
         series = infer_chunk(source, ChunkSpec(chunk.index, chunk.start, chunk.stop), estimator, info, stride)
     except UptrackError as error:
         raise _failed(deps, task.upload_id, error, record) from None

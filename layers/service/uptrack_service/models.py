@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from uptrack.contract.errors import ErrorCode, UptrackError
 from uptrack.contract.params import AnalysisRequest
 
 UPLOAD_ID_RE: Final = r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
@@ -152,6 +153,25 @@ class UploadRecord(BaseModel):
         )
 
 
+def upload_not_found() -> UptrackError:
+    """The one error for a missing upload, and for another token's upload (ids are not probeable)."""
+    return UptrackError(ErrorCode.UPLOAD_NOT_FOUND, "No such upload.")
+
+
+def task_mismatch() -> UptrackError:
+    """A pipeline task whose keys are not its upload's: never acted on."""
+    return UptrackError(ErrorCode.ANALYSIS_FAILED, "The task does not match its upload.")
+
+
+def task_record(record: UploadRecord | None, media_key: str) -> UploadRecord:
+    """The upload a pipeline task names, checked against the task's media object."""
+    if record is None:
+        raise upload_not_found()
+    if media_key != record.object_key:
+        raise task_mismatch()
+    return record
+
+
 def stored_request(request: AnalysisRequest) -> dict[str, Any]:
     """The request as stored: wire names, never the token."""
     return request.model_dump(mode="json", by_alias=True, exclude={"token"})
@@ -204,41 +224,41 @@ class ChunkItem(BaseModel):
     key: str
 
 
-class AnalysisInput(BaseModel):
-    """The state machine's input, as the validation function starts it (also the aggregator's payload)."""
+class UploadTask(BaseModel):
+    """What every pipeline payload names: the upload and its media object."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
     upload_id: UploadId = Field(alias="uploadId")
     bucket: str
     media_key: str = Field(alias="mediaKey")
+
+
+class AnalysisInput(UploadTask):
+    """The state machine's input, as the validation function starts it (also the aggregator's payload)."""
+
     source: Literal["video", "image"]
     manifest_key: str | None = Field(default=None, alias="manifestKey")
     video: VideoInfoPayload | None = None
 
 
-class ChunkTask(BaseModel):
-    """The inference function's payload for one Map item (the ASL's ItemSelector builds it)."""
+class ChunkPartTask(UploadTask):
+    """One Map item of a video: the chunk and the video it belongs to."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
-
-    kind: Literal["chunk"] = "chunk"
-    upload_id: UploadId = Field(alias="uploadId")
-    bucket: str
-    media_key: str = Field(alias="mediaKey")
     video: VideoInfoPayload
     chunk: ChunkItem
 
 
-class ImageTask(BaseModel):
+class ChunkTask(ChunkPartTask):
+    """The inference function's payload for one Map item (the ASL's ItemSelector builds it)."""
+
+    kind: Literal["chunk"] = "chunk"
+
+
+class ImageTask(UploadTask):
     """The inference function's payload for a photo (the short path)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
-
     kind: Literal["image"] = "image"
-    upload_id: UploadId = Field(alias="uploadId")
-    bucket: str
-    media_key: str = Field(alias="mediaKey")
 
 
 class FailureReport(BaseModel):
@@ -270,25 +290,12 @@ class FailureReport(BaseModel):
         }
 
 
-class ExportPartTask(BaseModel):
+class ExportPartTask(ChunkPartTask):
     """The export renderer's payload for one Map item: the same chunk the inference analysed."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
-    upload_id: UploadId = Field(alias="uploadId")
-    bucket: str
-    media_key: str = Field(alias="mediaKey")
-    video: VideoInfoPayload
-    chunk: ChunkItem
-
-
-class ExportJoinTask(BaseModel):
+class ExportJoinTask(UploadTask):
     """The export joiner's payload: the upload's parts are the manifest's chunks, in order."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
-
-    upload_id: UploadId = Field(alias="uploadId")
-    bucket: str
-    media_key: str = Field(alias="mediaKey")
     manifest_key: str = Field(alias="manifestKey")
     video: VideoInfoPayload

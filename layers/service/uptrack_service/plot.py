@@ -28,6 +28,7 @@ from uptrack.contract.params import AnalysisRequest, Difficulty
 from uptrack.exercises.catalogue import ExerciseDefinition, get_exercise
 from uptrack.exercises.filters import clean
 from uptrack.exercises.signals import compute_signals, measure_body
+from uptrack.export import GRADE_COLOURS
 from uptrack.media import Image, probe_video
 from uptrack.pose.keypoints import COCO_KEYPOINTS
 
@@ -40,14 +41,6 @@ FONT = cv2.FONT_HERSHEY_SIMPLEX
 INK = (40, 40, 40)
 GRID = (225, 225, 225)
 CURVE = (160, 80, 20)  # BGR
-GRADE_COLOURS = {
-    "A": (80, 175, 60),
-    "B": (120, 200, 150),
-    "C": (60, 200, 230),
-    "D": (40, 140, 245),
-    "E": (50, 90, 230),
-    "F": (60, 60, 220),
-}
 HOLD_COLOUR = (200, 170, 110)
 
 

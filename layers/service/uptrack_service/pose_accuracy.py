@@ -17,6 +17,7 @@ import numpy.typing as npt
 from uptrack.media import load_image
 from uptrack.pose.engine import MODEL_NAMES, EngineSettings, create_estimator
 from uptrack.pose.keypoints import BLAZEPOSE_TO_COCO, COCO_INDEX
+from uptrack.pose.runtime import REPO_MODELS_DIR
 
 PCK_RATIO = 0.2
 #: MPII joint index → COCO name, for the 12 body joints both formats share.
@@ -93,8 +94,7 @@ def pck(predicted: npt.NDArray[np.float32], truth: GroundTruth, width: int, heig
 
 def evaluate(model: str, truths: list[GroundTruth], models_dir: Path | None = None) -> dict[str, float]:
     """PCK of one model on each photo."""
-    settings = EngineSettings(model=model) if models_dir is None else EngineSettings(model=model, models_dir=models_dir)
-    estimator = create_estimator(settings)
+    estimator = create_estimator(EngineSettings(model, models_dir=models_dir or REPO_MODELS_DIR))
     scores = {}
     for truth in truths:
         image = load_image(truth.photo)

@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Final, Literal
 from urllib.parse import unquote_plus
 
-from uptrack.chunks import ChunkSpec, analysis_stride, infer_chunk
+from uptrack.chunks import ChunkSpec, infer_chunk
 from uptrack.contract.errors import ErrorCode, UptrackError
 from uptrack.contract.messages import InitializationMessage
 from uptrack.media import VideoInfo, media_kind, probe_video
-from uptrack.pipeline import COMPLETED, analysis_fps, model_for, opening_messages
+from uptrack.pipeline import COMPLETED, model_for, opening_messages, request_stride
 from uptrack.reference import SCALE_WINDOW_S, ReferenceMovement, ReferenceStore, create_reference
 from uptrack.smoothing import smooth_series
 
@@ -130,8 +130,7 @@ def extract(record: UploadRecord, deps: ReferenceDeps) -> ReferenceMovement:
     frames = clip_frames(info, clip)
     request = record.analysis_request()
     estimator = estimator_for(model_for(request), deps.settings)
-    stride = analysis_stride(info.fps, analysis_fps(request))
-    series = smooth_series(infer_chunk(source, frames, estimator, info, stride))
+    series = smooth_series(infer_chunk(source, frames, estimator, info, request_stride(request, info.fps)))
     if len(series) == 0:
         raise UptrackError(ErrorCode.MEDIA_DECODE_ERROR, "No video frame could be decoded.")
     movement = create_reference(

@@ -18,7 +18,7 @@ from uptrack.contract.errors import ErrorCode, UptrackError
 from uptrack.contract.messages import ErrorMessage, dump_message
 
 from uptrack_service.delivery import Delivery, encode
-from uptrack_service.models import UPLOAD_ID_RE, Connection
+from uptrack_service.models import UPLOAD_ID_RE, Connection, upload_not_found
 from uptrack_service.observability import logger, metrics
 from uptrack_service.ports import ConnectionStore, UploadStore
 from uptrack_service.settings import ServiceSettings
@@ -102,7 +102,7 @@ def subscribe(connection_id: str, body: Mapping[str, Any], deps: SubscriptionDep
         _tell(deps, upload_id, connection_id, error)
         return 0
     if request.upload_id is not None and request.upload_id != upload_id:
-        _tell(deps, upload_id, connection_id, UptrackError(ErrorCode.UPLOAD_NOT_FOUND, "No such upload."))
+        _tell(deps, upload_id, connection_id, upload_not_found())
         return 0
     if not deps.uploads.subscribe(upload_id, connection_id, deps.settings.max_subscribers):
         error = UptrackError(ErrorCode.INVALID_PARAMS, "Too many subscribers for this upload.")

@@ -30,6 +30,7 @@ from uptrack_service.models import (
     new_upload_id,
     reference_key,
     stored_request,
+    upload_not_found,
 )
 from uptrack_service.observability import logger, metrics
 from uptrack_service.ports import FetchLauncher, ObjectStore, ReferenceIndex, UploadStore
@@ -223,7 +224,7 @@ def owned_upload(uploads: UploadStore, upload_id: str, raw_token: str | None) ->
         raise UptrackError(ErrorCode.MISSING_TOKEN, "Missing token=YOUR_API_KEY.")
     record = uploads.get(upload_id)
     if record is None or record.token_hash != hash_token(raw_token):
-        raise UptrackError(ErrorCode.UPLOAD_NOT_FOUND, "No such upload.")
+        raise upload_not_found()
     return record
 
 

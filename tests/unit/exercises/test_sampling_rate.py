@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from uptrack.chunks import analysis_stride
 from uptrack.contract.params import AnalysisRequest
 from uptrack.exercises.catalogue import EXERCISES, ExerciseDefinition
-from uptrack.pipeline import ANALYSIS_FPS, MIN_ANALYSIS_FPS, analysis_fps
+from uptrack.pipeline import ANALYSIS_FPS, MIN_ANALYSIS_FPS, analysis_fps, request_stride
 
 
 def test_pose_streams_and_references_keep_the_full_analysis_rate() -> None:
@@ -34,8 +33,8 @@ def test_every_rep_exercise_gets_eight_samples_in_its_fastest_ideal_rep(exercise
     ],
 )
 def test_stride_per_exercise_and_frame_rate(exercise: str, video_fps: float, stride: int) -> None:
-    assert analysis_stride(video_fps, analysis_fps(AnalysisRequest(exercise=exercise))) == stride
+    assert request_stride(AnalysisRequest(exercise=exercise), video_fps) == stride
 
 
 def test_slow_footage_is_never_skipped() -> None:
-    assert analysis_stride(8.0, analysis_fps(AnalysisRequest(exercise="squat"))) == 1
+    assert request_stride(AnalysisRequest(exercise="squat"), 8.0) == 1
