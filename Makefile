@@ -50,12 +50,12 @@ browser:
 test: lint typecheck static unit
 
 bench: $(STAMP)
-	$(BIN)/python -m uptrack_service.bench --media $(MEDIA) --json docs/bench.json
-	$(BIN)/python -m uptrack_service.cost_model --bench docs/bench.json
+	$(BIN)/python -m uptrack_service.tools.bench --media $(MEDIA) --json docs/bench.json
+	$(BIN)/python -m uptrack_service.tools.cost_model --bench docs/bench.json
 
 accuracy: $(STAMP)
-	$(BIN)/python -m uptrack_service.accuracy --media $(MEDIA)
-	$(BIN)/python -m uptrack_service.pose_accuracy --media $(MEDIA)
+	$(BIN)/python -m uptrack_service.tools.accuracy --media $(MEDIA)
+	$(BIN)/python -m uptrack_service.tools.pose_accuracy --media $(MEDIA)
 
 models:
 	bash models/build.sh

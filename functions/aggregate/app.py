@@ -6,9 +6,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from uptrack_service import wiring
-from uptrack_service.aggregation import aggregate
 from uptrack_service.models import AnalysisInput
 from uptrack_service.observability import logger, metrics, tracer
+from uptrack_service.pipeline.aggregation import aggregate
 
 
 @logger.inject_lambda_context(correlation_id_path="uploadId")

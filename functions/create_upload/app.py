@@ -8,9 +8,9 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from uptrack_service import wiring
-from uptrack_service.lambda_events import HttpEvent, respond
+from uptrack_service.api.lambda_events import HttpEvent, respond
+from uptrack_service.api.upload_service import UploadBody, create_upload
 from uptrack_service.observability import logger, metrics, tracer
-from uptrack_service.upload_service import UploadBody, create_upload
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

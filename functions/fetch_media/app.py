@@ -7,9 +7,9 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 from uptrack_service import wiring
+from uptrack_service.api.upload_service import fetch_media
 from uptrack_service.models import UploadId
 from uptrack_service.observability import logger, metrics, tracer
-from uptrack_service.upload_service import fetch_media
 
 
 class FetchEvent(BaseModel):

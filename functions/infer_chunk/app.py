@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Field, TypeAdapter
 from uptrack_service import wiring
-from uptrack_service.inference import run_task
 from uptrack_service.models import ChunkTask, ImageTask
 from uptrack_service.observability import logger, metrics, tracer
+from uptrack_service.pipeline.inference import run_task
 
 TASK = TypeAdapter[ChunkTask | ImageTask](Annotated[ChunkTask | ImageTask, Field(discriminator="kind")])
 

@@ -6,9 +6,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from uptrack_service import wiring
-from uptrack_service.failures import report_failure
 from uptrack_service.models import FailureReport
 from uptrack_service.observability import logger, metrics, tracer
+from uptrack_service.pipeline.failures import report_failure
 
 
 @logger.inject_lambda_context(correlation_id_path="uploadId")

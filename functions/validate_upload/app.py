@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEve
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from uptrack_service import wiring
 from uptrack_service.observability import logger, metrics, tracer
-from uptrack_service.validation import validate_object
+from uptrack_service.pipeline.validation import validate_object
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE)

@@ -7,9 +7,9 @@ from typing import Any
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from uptrack_service import wiring
-from uptrack_service.lambda_events import WsDisconnectEvent
+from uptrack_service.api.lambda_events import WsDisconnectEvent
+from uptrack_service.api.subscriptions import disconnect
 from uptrack_service.observability import logger, metrics, tracer
-from uptrack_service.subscriptions import disconnect
 
 
 @logger.inject_lambda_context(correlation_id_path="requestContext.connectionId")

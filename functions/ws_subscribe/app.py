@@ -7,9 +7,9 @@ from typing import Any
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from uptrack_service import wiring
-from uptrack_service.lambda_events import WsMessageEvent
+from uptrack_service.api.lambda_events import WsMessageEvent
+from uptrack_service.api.subscriptions import subscribe
 from uptrack_service.observability import logger, metrics, tracer
-from uptrack_service.subscriptions import subscribe
 
 
 @logger.inject_lambda_context(correlation_id_path="requestContext.connectionId")

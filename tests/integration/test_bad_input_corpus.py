@@ -37,7 +37,7 @@ from tests.support.stack_client import (
 
 pytestmark = pytest.mark.slow
 
-UPTRACK = [sys.executable, "-m", "uptrack_service.cli"]
+UPTRACK = [sys.executable, "-m", "uptrack_service.cli.main"]
 ANALYZE_PARALLEL = 2
 
 

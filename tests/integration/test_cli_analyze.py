@@ -15,7 +15,7 @@ from uptrack.contract.messages import parse_message
 
 from tests.conftest import SAMPLE_VIDEO
 
-UPTRACK = [sys.executable, "-m", "uptrack_service.cli"]
+UPTRACK = [sys.executable, "-m", "uptrack_service.cli.main"]
 
 
 def analyze(*args: str) -> tuple[int, list[dict[str, object]], str]:

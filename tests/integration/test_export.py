@@ -15,13 +15,13 @@ from uptrack.contract.messages import CounterMessage, FormScore, InitializationM
 from uptrack.export import Overlay, RepMark, export_video, join_parts, render_part, rep_marks
 from uptrack.media import VideoInfo, probe_video
 from uptrack.smoothing import smooth_series
-from uptrack_service.accuracy import load_series
+from uptrack_service.tools.accuracy import load_series
 
 from tests.conftest import REPO
 
 SQUAT = "squat/squat_side_man_3reps_yuyoujiang.mp4"
 PORTRAIT = "squat/squat_side_overlay_3reps_msoldo.mp4"
-UPTRACK = [sys.executable, "-m", "uptrack_service.cli"]
+UPTRACK = [sys.executable, "-m", "uptrack_service.cli.main"]
 
 
 def described(path: Path) -> tuple[str, int, float, tuple[int, int]]:

@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from uptrack_service.client import Endpoint, LocalStackInfo, Subscription, create_upload, get_upload, put_media
+from uptrack_service.cli.client import Endpoint, LocalStackInfo, Subscription, create_upload, get_upload, put_media
 
 from tests.conftest import SAMPLE_VIDEO
 
-UPTRACK = [sys.executable, "-m", "uptrack_service.cli"]
+UPTRACK = [sys.executable, "-m", "uptrack_service.cli.main"]
 CONCURRENT_UPLOADS = 20
 RESULT_TYPES = ("counter", "form_score", "exercise_summary")
 SHARED_CLIP = "squat/squat_side_overlay_3reps_msoldo.mp4"

@@ -27,8 +27,8 @@ from uptrack.pipeline import analyze_path
 from uptrack.pose.engine import EngineSettings
 from uptrack_service.delivery import EVENTBRIDGE_TYPES
 from uptrack_service.local.stack import LocalStack
+from uptrack_service.pipeline.validation import chunk_frames_for, chunk_plan
 from uptrack_service.settings import ServiceSettings
-from uptrack_service.validation import chunk_frames_for, chunk_plan
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 

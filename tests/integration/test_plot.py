@@ -11,11 +11,11 @@ import cv2
 import numpy as np
 from uptrack.contract.messages import ExerciseSummaryMessage, parse_message
 from uptrack.export import GRADE_COLOURS
-from uptrack_service.plot import BOTTOM, HEIGHT, LEFT, RIGHT, TOP, WIDTH
+from uptrack_service.tools.plot import BOTTOM, HEIGHT, LEFT, RIGHT, TOP, WIDTH
 
 from tests.conftest import SAMPLE_VIDEO
 
-UPTRACK = [sys.executable, "-m", "uptrack_service.cli"]
+UPTRACK = [sys.executable, "-m", "uptrack_service.cli.main"]
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

@@ -10,7 +10,7 @@ from uptrack.chunks import infer_chunk, infer_chunk_run, plan_chunks
 from uptrack.media import iter_frames, probe_video
 from uptrack.pose.blazepose import BlazePose
 from uptrack.pose.engine import EngineSettings, create_estimator, track_frames
-from uptrack_service.pose_accuracy import evaluate, single_person_truths
+from uptrack_service.tools.pose_accuracy import evaluate, single_person_truths
 
 from tests.conftest import SAMPLE_VIDEO
 

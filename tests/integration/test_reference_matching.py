@@ -21,14 +21,14 @@ from uptrack.pose.series import PoseSeries
 from uptrack.reference import ReferenceMovement, create_reference
 from uptrack.reference_session import reference_messages
 from uptrack.smoothing import smooth_series
-from uptrack_service.accuracy import extract_series, load_series
+from uptrack_service.tools.accuracy import extract_series, load_series
 
 from tests.conftest import REPO
 
 POSES = REPO / "tests" / "data" / "poses"
 REFERENCE_CLIP = "squat/squat_side_man_3reps_yuyoujiang.mp4"
 REFERENCE_SPAN_S = (4.1, 7.0)
-UPTRACK = [sys.executable, "-m", "uptrack_service.cli"]
+UPTRACK = [sys.executable, "-m", "uptrack_service.cli.main"]
 
 
 def poses(media_dir: Path, file: str) -> PoseSeries:

@@ -1,7 +1,7 @@
 """Rep counts and grades on real footage: MoveNet Lightning pose series of the shared clips (tests/data/poses).
 
 The poses were extracted once from ../shared/media with
-`python -m uptrack_service.accuracy --media ../shared/media --export-poses tests/data/poses` (keypoints only, no
+`python -m uptrack_service.tools.accuracy --media ../shared/media --export-poses tests/data/poses` (keypoints only, no
 video). Expectations are read from the media folder's MANIFEST.csv at test time, so the folder must be present;
 without it these tests skip. Tolerance: exact counts — the counter achieves it on every clip, so any regression
 shows. Mapping of manifest exercise names to catalogue ids: `MANIFEST_EXERCISES` (negative clips must count 0).
@@ -22,7 +22,7 @@ from uptrack.exercises.session import exercise_messages
 from uptrack.pipeline import request_stride
 from uptrack.pose.series import PoseSeries
 from uptrack.smoothing import smooth_series
-from uptrack_service.accuracy import MANIFEST_EXERCISES, load_series
+from uptrack_service.tools.accuracy import MANIFEST_EXERCISES, load_series
 
 MEDIA = (Path(__file__).parents[2] / ".." / "shared" / "media").resolve()
 POSES = Path(__file__).parents[1] / "data" / "poses"

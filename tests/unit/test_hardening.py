@@ -31,12 +31,12 @@ from uptrack_service.adapters.memory import (
     RecordingEventSink,
     RecordingPusher,
 )
-from uptrack_service.aggregation import load_series
+from uptrack_service.api.subscriptions import SubscriptionDeps, subscribe
 from uptrack_service.delivery import Delivery, DeliveryLimits
 from uptrack_service.local import fidelity
 from uptrack_service.models import ChunkItem, Connection, Status, UploadRecord, chunk_key
+from uptrack_service.pipeline.aggregation import load_series
 from uptrack_service.settings import ServiceSettings
-from uptrack_service.subscriptions import SubscriptionDeps, subscribe
 
 from tests.support.corpus import Media
 

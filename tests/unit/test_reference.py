@@ -30,7 +30,7 @@ from uptrack.reference_match import (
 )
 from uptrack.reference_session import reference_messages
 from uptrack.smoothing import smooth_series
-from uptrack_service.accuracy import load_series
+from uptrack_service.tools.accuracy import load_series
 
 from tests.conftest import REPO
 

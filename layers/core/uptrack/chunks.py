@@ -23,7 +23,7 @@ from uptrack.pose.engine import EngineSettings, PoseEstimator, create_estimator,
 from uptrack.pose.series import PoseSeries
 
 #: Frames per inference chunk (3 s at 30 fps, ~1 s of work at one vCPU): the cost model's pick
-#: (`python -m uptrack_service.cost_model`), shared by the template, the CLI and the local stack.
+#: (`python -m uptrack_service.tools.cost_model`), shared by the template, the CLI and the local stack.
 DEFAULT_CHUNK_FRAMES = 90
 #: Analysed frames tracked before a chunk's first frame so the tracker has locked on when results start.
 WARMUP_FRAMES = 3

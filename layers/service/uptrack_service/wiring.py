@@ -28,14 +28,14 @@ from uptrack_service.delivery import Delivery, DeliveryLimits
 from uptrack_service.settings import ServiceSettings, get_settings
 
 if TYPE_CHECKING:  # the heavy modules (OpenCV, onnxruntime) load only in the functions that use them
-    from uptrack_service.aggregation import AggregationDeps
-    from uptrack_service.exporting import ExportDeps
-    from uptrack_service.failures import FailureDeps
-    from uptrack_service.inference import InferenceDeps
-    from uptrack_service.reference_processing import ReferenceDeps
-    from uptrack_service.subscriptions import SubscriptionDeps
-    from uptrack_service.upload_service import UploadDeps
-    from uptrack_service.validation import ValidationDeps
+    from uptrack_service.api.subscriptions import SubscriptionDeps
+    from uptrack_service.api.upload_service import UploadDeps
+    from uptrack_service.pipeline.aggregation import AggregationDeps
+    from uptrack_service.pipeline.exporting import ExportDeps
+    from uptrack_service.pipeline.failures import FailureDeps
+    from uptrack_service.pipeline.inference import InferenceDeps
+    from uptrack_service.pipeline.reference_processing import ReferenceDeps
+    from uptrack_service.pipeline.validation import ValidationDeps
 
 _lock = threading.Lock()
 _RETRIES = {"mode": "standard", "max_attempts": 4}
@@ -108,7 +108,7 @@ def delivery() -> Delivery:
 
 
 def upload_deps() -> UploadDeps:
-    from uptrack_service.upload_service import UploadDeps, default_catalogue
+    from uptrack_service.api.upload_service import UploadDeps, default_catalogue
 
     return UploadDeps(
         uploads=uploads(),
@@ -123,44 +123,44 @@ def upload_deps() -> UploadDeps:
 
 
 def validation_deps() -> ValidationDeps:
-    from uptrack_service.validation import ValidationDeps
+    from uptrack_service.pipeline.validation import ValidationDeps
 
     orchestrator = StepFunctionsOrchestrator(client("stepfunctions"), settings().state_machine_arn)
     return ValidationDeps(uploads(), objects(), orchestrator, delivery(), settings(), references())
 
 
 def inference_deps() -> InferenceDeps:
-    from uptrack_service.inference import InferenceDeps
+    from uptrack_service.pipeline.inference import InferenceDeps
 
     return InferenceDeps(uploads(), objects(), delivery(), settings())
 
 
 def aggregation_deps() -> AggregationDeps:
-    from uptrack_service.aggregation import AggregationDeps
+    from uptrack_service.pipeline.aggregation import AggregationDeps
 
     return AggregationDeps(uploads(), objects(), delivery(), references())
 
 
 def export_deps() -> ExportDeps:
-    from uptrack_service.exporting import ExportDeps
+    from uptrack_service.pipeline.exporting import ExportDeps
 
     return ExportDeps(uploads(), objects(), delivery(), settings())
 
 
 def reference_deps() -> ReferenceDeps:
-    from uptrack_service.reference_processing import ReferenceDeps
+    from uptrack_service.pipeline.reference_processing import ReferenceDeps
 
     return ReferenceDeps(uploads(), objects(), references(), delivery(), settings())
 
 
 def failure_deps() -> FailureDeps:
-    from uptrack_service.failures import FailureDeps
+    from uptrack_service.pipeline.failures import FailureDeps
 
     return FailureDeps(uploads(), delivery())
 
 
 def subscription_deps() -> SubscriptionDeps:
-    from uptrack_service.subscriptions import SubscriptionDeps
+    from uptrack_service.api.subscriptions import SubscriptionDeps
 
     return SubscriptionDeps(uploads(), connections(), delivery(), settings(), utcnow)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from uptrack.contract.tokens import JsonFileTokenStore, hash_token
-from uptrack_service.commands import token as token_command
+from uptrack_service.cli.commands import token as token_command
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, list[dict[str, object]], str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from uptrack_service.bench import BenchRow, comparison_line, shared_clips
+from uptrack_service.tools.bench import BenchRow, comparison_line, shared_clips
 
 
 def _row(mode: str, wall_s: float, reps: int | None) -> BenchRow:

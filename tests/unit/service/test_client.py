@@ -1,4 +1,4 @@
-"""`uptrack_service.client.Subscription` against a scripted WebSocket and HTTP API: out-of-order pushes, a
+"""`uptrack_service.cli.client.Subscription` against a scripted WebSocket and HTTP API: out-of-order pushes, a
 duplicate, a `message_link` and a message only the HTTP API has still come out in seq order, each once."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from uptrack.contract.messages import BaseMessage, InitializationMessage, ProgressMessage
 from uptrack.pipeline import COMPLETED
-from uptrack_service.client import LINK_TYPE, ClientError, Endpoint, Subscription
+from uptrack_service.cli.client import LINK_TYPE, ClientError, Endpoint, Subscription
 from uptrack_service.delivery import wire_of
 from websockets.sync.server import ServerConnection, serve
 

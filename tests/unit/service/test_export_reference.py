@@ -17,7 +17,6 @@ from uptrack.contract.messages import CounterMessage, FormScore, InitializationM
 from uptrack.contract.params import AnalysisRequest
 from uptrack.media import VideoInfo
 from uptrack.reference import ReferenceMovement
-from uptrack_service.accuracy import load_series
 from uptrack_service.adapters.memory import (
     MemoryConnectionStore,
     MemoryObjectStore,
@@ -26,10 +25,8 @@ from uptrack_service.adapters.memory import (
     RecordingPusher,
 )
 from uptrack_service.adapters.s3_references import S3ReferenceStore
-from uptrack_service.aggregation import AggregationDeps, aggregate
+from uptrack_service.api.references import ReferenceBody
 from uptrack_service.delivery import Delivery
-from uptrack_service.exporting import ExportPlan
-from uptrack_service.inference import AnalysisTaskError
 from uptrack_service.models import (
     AnalysisInput,
     ChunkItem,
@@ -44,8 +41,11 @@ from uptrack_service.models import (
     signature_key,
     stored_request,
 )
-from uptrack_service.reference_processing import clip_frames
-from uptrack_service.references import ReferenceBody
+from uptrack_service.pipeline.aggregation import AggregationDeps, aggregate
+from uptrack_service.pipeline.exporting import ExportPlan
+from uptrack_service.pipeline.inference import AnalysisTaskError
+from uptrack_service.pipeline.reference_processing import clip_frames
+from uptrack_service.tools.accuracy import load_series
 
 from tests.conftest import REPO
 

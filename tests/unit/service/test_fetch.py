@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from uptrack.contract.errors import UptrackError
 from uptrack_service.adapters.memory import MemoryObjectStore
-from uptrack_service.fetch import FetchPolicy, address_allowed, fetch_into
+from uptrack_service.pipeline.fetch import FetchPolicy, address_allowed, fetch_into
 
 LOOPBACK = FetchPolicy(max_bytes=1000, timeout_s=5, allow_loopback=True, allowed_ports=None)
 

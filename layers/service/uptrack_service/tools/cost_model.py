@@ -1,6 +1,6 @@
 """Latency and cost of one analysis on AWS, from measured per-frame times and published service figures.
 
-Run `python -m uptrack_service.cost_model --bench docs/bench.json` (the JSON `make bench` writes). Every
+Run `python -m uptrack_service.tools.cost_model --bench docs/bench.json` (the JSON `make bench` writes). Every
 assumption is a named constant below, with its source; docs/aws-cost-model.md holds a run's output.
 
 Model, per video: the validation Lambda probes and plans; a Distributed Map starts one inference Lambda per

@@ -20,7 +20,6 @@ from uptrack.contract.params import AnalysisRequest, parse_query
 from uptrack.contract.tokens import TokenStore, authorize, hash_token
 
 from uptrack_service.delivery import Delivery
-from uptrack_service.fetch import FetchPolicy, fetch_into
 from uptrack_service.models import (
     ReferenceClip,
     Status,
@@ -33,6 +32,7 @@ from uptrack_service.models import (
     upload_not_found,
 )
 from uptrack_service.observability import logger, metrics
+from uptrack_service.pipeline.fetch import FetchPolicy, fetch_into
 from uptrack_service.ports import FetchLauncher, ObjectStore, ReferenceIndex, UploadStore
 from uptrack_service.settings import ServiceSettings
 

@@ -152,7 +152,7 @@ def run_isolated(function: Callable[..., BenchRow], *args: object) -> BenchRow:
 
 def shared_clips(media: Path, only_720p: bool) -> list[tuple[Path, str | None]]:
     """Manifest clips with the catalogue exercise to analyse them as (the first one a manifest name maps to)."""
-    from uptrack_service.accuracy import MANIFEST_EXERCISES
+    from uptrack_service.tools.accuracy import MANIFEST_EXERCISES
 
     with (media / "MANIFEST.csv").open(newline="") as handle:
         rows = [row for row in csv.DictReader(handle) if row["file"].endswith(".mp4")]
@@ -203,7 +203,7 @@ def main() -> None:
     parser.add_argument("--all-clips", action="store_true", help="every clip, not only the 720p ones")
     parser.add_argument("--threads", type=int, default=1, help="onnxruntime threads of the plain rows")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="workers of the uptrack rows")
-    parser.add_argument("--json", type=Path, help="also write the rows here (input of uptrack_service.cost_model)")
+    parser.add_argument("--json", type=Path, help="also write the rows here (the cost model reads them)")
     args = parser.parse_args()
     rows = []
     for clip, exercise in shared_clips(args.media, only_720p=not args.all_clips):

@@ -1,6 +1,6 @@
 """The `uptrack` command: analyze, serve, upload, reference, token.
 
-Every subcommand lives in `uptrack_service.commands.<name>` and registers itself with `add_parser`.
+Every subcommand lives in `uptrack_service.cli.commands.<name>` and registers itself with `add_parser`.
 Failures print one contract `error` message (or one line on stderr), never a traceback.
 """
 
@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from uptrack_service.commands import analyze, reference, serve, token, upload
+from uptrack_service.cli.commands import analyze, reference, serve, token, upload
 
 COMMANDS = (analyze, serve, upload, reference, token)
 EXIT_FAILURE = 2

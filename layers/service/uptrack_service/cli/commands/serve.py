@@ -31,8 +31,8 @@ from uptrack.exercises.catalogue import EXERCISES
 from uptrack.pose.keypoints import SKELETON_EDGES
 from uptrack.render import DRAW_MIN_SCORE
 
-from uptrack_service.client import LocalStackInfo
-from uptrack_service.commands.token import default_store_dir
+from uptrack_service.cli.client import LocalStackInfo
+from uptrack_service.cli.commands.token import default_store_dir
 
 DEV_TOKEN_FILE: Final = "dev-token"
 DEV_OWNER: Final = "local-development"

@@ -18,8 +18,8 @@ from uptrack.contract.errors import UptrackError
 from uptrack.contract.messages import ErrorMessage, dump_message
 from uptrack.contract.params import to_query
 
-from uptrack_service.client import ClientError, Endpoint, LocalStackInfo, upload_file
-from uptrack_service.commands.analyze import ProgressBar, add_request_arguments, build_request
+from uptrack_service.cli.client import ClientError, Endpoint, LocalStackInfo, upload_file
+from uptrack_service.cli.commands.analyze import ProgressBar, add_request_arguments, build_request
 
 EXIT_ERROR = 2
 TOKEN_ENV = "UPTRACK_TOKEN"

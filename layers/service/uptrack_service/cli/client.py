@@ -33,7 +33,7 @@ from uptrack.pipeline import is_final
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.sync.client import ClientConnection, connect
 
-from uptrack_service.commands.token import default_store_dir
+from uptrack_service.cli.commands.token import default_store_dir
 
 Wire = dict[str, Any]
 

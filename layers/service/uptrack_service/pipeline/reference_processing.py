@@ -29,12 +29,12 @@ from uptrack.pipeline import COMPLETED, model_for, opening_messages, request_str
 from uptrack.reference import SCALE_WINDOW_S, ReferenceMovement, ReferenceStore, create_reference
 from uptrack.smoothing import smooth_series
 
+from uptrack_service.api.references import MAX_CLIP_S
 from uptrack_service.delivery import Delivery
-from uptrack_service.inference import estimator_for
 from uptrack_service.models import TERMINAL, ReferenceClip, Status, UploadKind, UploadRecord, reference_id_from_key
 from uptrack_service.observability import logger, metrics, tracer
+from uptrack_service.pipeline.inference import estimator_for
 from uptrack_service.ports import ObjectStore, UploadStore
-from uptrack_service.references import MAX_CLIP_S
 from uptrack_service.settings import ServiceSettings
 
 Outcome = Literal["created", "duplicate", "ignored", "rejected"]

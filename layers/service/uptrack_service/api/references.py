@@ -20,9 +20,9 @@ from pydantic import BaseModel, Field, model_validator
 from uptrack.contract.errors import ErrorCode, UptrackError
 from uptrack.contract.tokens import hash_token
 
+from uptrack_service.api.upload_service import CreatedUpload, UploadBody, UploadDeps, create_upload
 from uptrack_service.models import ReferenceClip, Status, UploadKind
 from uptrack_service.ports import ReferenceIndex, UploadStore
-from uptrack_service.upload_service import CreatedUpload, UploadBody, UploadDeps, create_upload
 
 MAX_CLIP_S: Final = 60.0
 """Longest reference clip (or start-end range) analysed: a reference holds one repetition of at most 20 s."""

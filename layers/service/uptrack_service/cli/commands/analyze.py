@@ -24,8 +24,8 @@ from uptrack.pipeline import analyze_path
 from uptrack.pose.engine import MODEL_NAMES, EngineSettings
 from uptrack.reference import LocalReferenceStore
 
-from uptrack_service.commands.reference import LOCAL_OWNER, references_dir
-from uptrack_service.plot import PlotError, PlotRecorder
+from uptrack_service.cli.commands.reference import LOCAL_OWNER, references_dir
+from uptrack_service.tools.plot import PlotError, PlotRecorder
 
 EXIT_ERROR = 2
 FLAGS = ("keypoints", "angles", "progression", "recommendations", "blazepose")

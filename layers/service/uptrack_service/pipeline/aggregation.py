@@ -14,8 +14,6 @@ from uptrack.reference import ReferenceStore
 from uptrack.smoothing import smooth_series
 
 from uptrack_service.delivery import Delivery, public_error
-from uptrack_service.exporting import write_plan
-from uptrack_service.inference import AnalysisTaskError
 from uptrack_service.models import (
     AnalysisInput,
     ChunkItem,
@@ -26,6 +24,8 @@ from uptrack_service.models import (
     task_record,
 )
 from uptrack_service.observability import logger, metrics, tracer
+from uptrack_service.pipeline.exporting import write_plan
+from uptrack_service.pipeline.inference import AnalysisTaskError
 from uptrack_service.ports import ObjectMissingError, ObjectStore, UploadStore
 
 

@@ -31,7 +31,6 @@ from uptrack.export import GRADE_COLOURS, Overlay, RepMark, join_parts, render_p
 from uptrack.pose.series import PoseSeries
 
 from uptrack_service.delivery import Delivery, public_error
-from uptrack_service.inference import AnalysisTaskError
 from uptrack_service.models import (
     ChunkItem,
     ExportJoinTask,
@@ -47,6 +46,7 @@ from uptrack_service.models import (
     task_record,
 )
 from uptrack_service.observability import logger, metrics, tracer
+from uptrack_service.pipeline.inference import AnalysisTaskError
 from uptrack_service.ports import ObjectMissingError, ObjectStore, UploadStore
 from uptrack_service.settings import ServiceSettings
 

@@ -17,12 +17,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from uptrack.contract.errors import ErrorCode, UptrackError
 from uptrack.contract.messages import ErrorMessage, dump_message
 
+from uptrack_service.api.upload_service import owned_upload
 from uptrack_service.delivery import Delivery, encode
 from uptrack_service.models import UPLOAD_ID_RE, Connection, upload_not_found
 from uptrack_service.observability import logger, metrics
 from uptrack_service.ports import ConnectionStore, UploadStore
 from uptrack_service.settings import ServiceSettings
-from uptrack_service.upload_service import owned_upload
 
 SUBSCRIBE: Final = "subscribe"
 

@@ -2,7 +2,7 @@
 
 PCK@0.2 (torso-normalised): a predicted joint is correct when it lies within 0.2 × the torso diameter
 (left shoulder to right hip) of the annotated joint. Only single-person photos are scored, since the
-single-pose models are not asked which person to find. Run: `python -m uptrack_service.pose_accuracy`.
+single-pose models are not asked which person to find. Run: `python -m uptrack_service.tools.pose_accuracy`.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from uptrack.pose.series import PoseSeries
 from uptrack.reference import SCALE_WINDOW_S, LocalReferenceStore, ReferenceMovement, create_reference
 from uptrack.smoothing import smooth_series
 
-from uptrack_service.commands.token import default_store_dir
+from uptrack_service.cli.commands.token import default_store_dir
 
 LOCAL_OWNER: Final = "local"
 """Owner of references made and used on this machine without a token."""
