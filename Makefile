@@ -7,13 +7,17 @@ MEDIA  ?= ../shared/media
 VIDEO  ?= samples/squat_rear_2reps_cc-by-3.0.mp4
 EXERCISE ?= squat
 
-.PHONY: demo test lint typecheck unit browser bench accuracy models clean static cfn-lint statelint sam-validate sam-build-zip checkov e2e tools sizes load
+.PHONY: demo test check lock lint typecheck unit browser bench accuracy models clean static cfn-lint statelint sam-validate sam-build-zip checkov e2e tools sizes load
 
-$(STAMP): pyproject.toml
+# requirements-dev.lock pins every package of the dev environment (`make lock` rewrites it after a change).
+$(STAMP): pyproject.toml requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[dev]' -c requirements-dev.lock
 	touch $(STAMP)
+
+lock: $(STAMP)
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^pip==' > requirements-dev.lock
 
 # The main job through the real protocol: `uptrack serve` on a free port (own UPTRACK_HOME), one `uptrack upload`,
 # its messages on stdout; the server stops on exit and the status is the upload's.
@@ -37,8 +41,16 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy layers/core/uptrack layers/service/uptrack_service
 
-unit: $(STAMP) browser
-	$(BIN)/pytest -q
+# The whole suite, with the coverage of the test process (modules not fully covered, and the total).
+unit: $(STAMP)
+	$(BIN)/pytest -q --cov --cov-report=term
+
+# The developer's loop, under a minute: lint, types and the tests not marked slow.
+check: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy layers/core/uptrack layers/service/uptrack_service
+	$(BIN)/pytest -q -x -m 'not slow'
 
 # Debian's Chromium for tests/integration/test_web_page.py (Playwright drives it; its own browser download is never
 # used). Without root or apt the test skips and says why.
@@ -47,7 +59,7 @@ browser:
 		apt-get install -y -qq --no-install-recommends chromium >/dev/null; } \
 		|| echo "warning: chromium could not be installed; the browser test will be skipped" >&2
 
-test: lint typecheck static unit
+test: lint typecheck static browser unit
 
 bench: $(STAMP)
 	$(BIN)/python -m uptrack_service.tools.bench --media $(MEDIA) --json docs/bench.json
@@ -63,7 +75,7 @@ models:
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .aws-sam
 
-# --- SAM application (issue 5): static checks, zip build, e2e on moto ---------------------------------------------
+# --- SAM application: static checks, zip build, e2e on moto ---------------------------------------------
 # Each tool lives in its own virtualenv under .tools/ (aws-sam-cli pins clash with the app's), made on first use.
 TOOLS      := .tools
 CFN_LINT   := $(TOOLS)/cfn-lint/bin/cfn-lint
@@ -113,7 +125,7 @@ sam-build-zip: $(SAM)
 	$(SAM_ENV) $(SAM) build --template-file template.yaml --build-dir $(ZIP_BUILD) --cached --cache-dir .aws-sam/cache \
 		$(foreach f,$(IMAGE_FUNCTIONS),--exclude $(f))
 
-# Security scan of template.yaml (issue 8): any failed check fails the build. A finding is only ever suppressed in
+# Security scan of template.yaml: any failed check fails the build. A finding is only ever suppressed in
 # the template, on its resource (`Metadata: checkov: skip:` with the reason); docs/hardening.md lists them.
 # Offline: --skip-download (no Prisma Cloud guidelines or severities, so every failed check counts).
 checkov: $(CHECKOV)
@@ -128,7 +140,7 @@ sizes: sam-build-zip
 e2e: $(STAMP)
 	$(BIN)/pytest -q tests/integration/test_pipeline_e2e.py -s
 
-# 100 uploads at once through the pipeline on moto, each with a WebSocket subscriber (issue 8): about 1.5 min on two
+# 100 uploads at once through the pipeline on moto, each with a WebSocket subscriber: about 1.5 min on two
 # cores, so `make test` runs the same test with 12 uploads. Prints wall time, latency percentiles and peak RSS.
 load: $(STAMP)
 	UPTRACK_LOAD_UPLOADS=100 $(BIN)/pytest -q -s tests/integration/test_load_pipeline.py

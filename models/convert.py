@@ -422,7 +422,7 @@ def max_abs(a: np.ndarray, b: np.ndarray) -> float:
 
 # --------------------------------------------------------------------------- main
 
-# Names and shapes documented in shared/research/pose-models.md, which the runtime wrappers follow.
+# Names and shapes the runtime wrappers (layers/core/uptrack/pose) rely on; the build checks every output against them.
 _LANDMARK_OUT = {
     "Identity": [1, 195],
     "Identity_1": [1, 1],

@@ -29,8 +29,9 @@ from uptrack.exercises.catalogue import duration_exercise_ids, exercise_ids
 from uptrack.media import probe_video
 from uptrack.pipeline import analyze_path
 from uptrack.pose.engine import EngineSettings
-from uptrack.reference import LocalReferenceStore, ReferenceMovement, create_reference
+from uptrack.reference.signature import ReferenceMovement, create_reference
 from uptrack_service.adapters.dynamodb_tokens import DynamoDbTokenStore
+from uptrack_service.adapters.local_references import LocalReferenceStore
 from uptrack_service.cli.commands.reference import clip_series
 from uptrack_service.local.stack import LocalStack
 from uptrack_service.models import signature_key

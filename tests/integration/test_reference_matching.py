@@ -18,8 +18,8 @@ from uptrack.contract.grades import MinGrade
 from uptrack.contract.messages import CounterMessage, ExerciseSummaryMessage
 from uptrack.contract.params import AnalysisRequest
 from uptrack.pose.series import PoseSeries
-from uptrack.reference import ReferenceMovement, create_reference
-from uptrack.reference_session import reference_messages
+from uptrack.reference.session import reference_messages
+from uptrack.reference.signature import ReferenceMovement, create_reference
 from uptrack.smoothing import smooth_series
 from uptrack_service.tools.accuracy import extract_series, load_series
 

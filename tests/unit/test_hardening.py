@@ -1,4 +1,4 @@
-"""Unit-level guards for what the bad-input corpus and the fault tests found (issue 8).
+"""Unit-level guards for what the bad-input corpus and the fault tests found.
 
 * frame times of videos whose container lies about its frame rate, and of variable-frame-rate video, increase and
   are the same whether a video is decoded whole or chunk by chunk (as the Lambdas do);
@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Final
 
 import numpy as np
 import pytest
@@ -92,13 +93,18 @@ class _Finalised:
         sum(range(50))
 
 
-def _parse_while_collecting(_: int) -> None:
-    nested = repr({"a": [(1, 2, {"b": [3, [4, [5, [6, (7, 8)]]]]})] * 50})
+_NESTED: Final = {"a": [(1, 2, {"b": [3, [4, [5, [6, (7, 8)]]]]})] * 50}
+
+
+def _parse_while_collecting(_: int) -> list[object]:
+    """Parse the same literal 20 times while the collector runs finalisers; return what each parse gave."""
+    parsed = []
     for _ in range(20):
         junk: list[object] = [_Finalised() for _ in range(50)]
         junk.append(junk)  # a cycle: only the collector frees it
         del junk
-        ast.literal_eval(nested)
+        parsed.append(ast.literal_eval(repr(_NESTED)))
+    return parsed
 
 
 @pytest.fixture
@@ -113,10 +119,13 @@ def busy_interpreter() -> Iterator[None]:
 
 def test_the_local_stack_parses_one_ast_at_a_time(busy_interpreter: None) -> None:
     fidelity.serialise_ast_parse()
-    fidelity.serialise_ast_parse()  # idempotent
+    fidelity.serialise_ast_parse()
+    assert not hasattr(ast.parse.__wrapped__, "__wrapped__"), "a second call must not wrap the lock twice"
     for _ in range(2):  # without the lock, CPython 3.11 raises SystemError in every round (10 of 10 measured)
         with ThreadPoolExecutor(4) as pool:
-            list(pool.map(_parse_while_collecting, range(8)))
+            results = [value for parsed in pool.map(_parse_while_collecting, range(8)) for value in parsed]
+        assert len(results) == 8 * 20
+        assert all(value == _NESTED for value in results)
 
 
 def test_the_local_stack_makes_moto_dynamodb_updates_atomic(busy_interpreter: None) -> None:

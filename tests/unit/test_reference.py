@@ -12,15 +12,8 @@ from uptrack.contract.params import AnalysisRequest
 from uptrack.pipeline import video_messages
 from uptrack.pose.keypoints import COCO_KEYPOINTS
 from uptrack.pose.series import PoseSeries
-from uptrack.reference import (
-    FEATURE_NAMES,
-    LocalReferenceStore,
-    ReferenceMovement,
-    Signature,
-    create_reference,
-    movement_features,
-)
-from uptrack.reference_match import (
+from uptrack.reference.features import FEATURE_NAMES, movement_features
+from uptrack.reference.match import (
     PROFILES,
     RepMatch,
     RepScores,
@@ -28,8 +21,10 @@ from uptrack.reference_match import (
     match_repetitions,
     score_candidate,
 )
-from uptrack.reference_session import reference_messages
+from uptrack.reference.session import reference_messages
+from uptrack.reference.signature import ReferenceMovement, Signature, create_reference
 from uptrack.smoothing import smooth_series
+from uptrack_service.adapters.local_references import LocalReferenceStore
 from uptrack_service.tools.accuracy import load_series
 
 from tests.conftest import REPO

@@ -8,17 +8,14 @@ for the CLI, chunks in worker processes.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
-from uptrack.angles import angle_series
 from uptrack.chunks import DEFAULT_CHUNK_FRAMES, ChunkResult, analysis_stride, plan_chunks, track_chunks
 from uptrack.contract.errors import ErrorCode, UptrackError
 from uptrack.contract.messages import (
-    AnglesMessage,
     BaseMessage,
     CounterMessage,
     EnvironmentMessage,
@@ -26,10 +23,6 @@ from uptrack.contract.messages import (
     ExerciseSummaryMessage,
     ImageOverlayMessage,
     InitializationMessage,
-    Keypoint,
-    KeypointsBatchMessage,
-    KeypointsFrame,
-    KeypointsMessage,
     ProgressMessage,
     WarningMessage,
 )
@@ -52,9 +45,11 @@ from uptrack.pose.engine import (
     create_estimator,
 )
 from uptrack.pose.series import PoseSeries
-from uptrack.reference import ReferenceMovement, ReferenceStore, not_found
+from uptrack.reference.signature import ReferenceMovement
+from uptrack.reference.store import ReferenceStore, reference_not_found
 from uptrack.render import draw_skeleton, encode_png
 from uptrack.smoothing import smooth_series
+from uptrack.wire import frame_messages, keypoints_batch
 
 #: Pose samples per second of video for pose-only uploads, references and fast exercises: every catalogue exercise
 #: counts the same reps at 15 fps as at the full 30 fps on all shared clips (`make accuracy`), at half the inference.
@@ -117,71 +112,6 @@ def opening_messages(request: AnalysisRequest, model: str | None = None) -> list
     return messages
 
 
-def _keypoints(names: tuple[str, ...], frame: np.ndarray) -> list[Keypoint] | None:
-    """Wire keypoints of one frame, or None when no pose was found in it."""
-    if not _has_pose(frame):
-        return None
-    return [
-        Keypoint(
-            name=name,
-            x=round(float(x), 5),
-            y=round(float(y), 5),
-            z=round(float(z), 5) if math.isfinite(z) else None,
-            score=round(_unit(float(score)), 4),
-        )
-        for name, (x, y, z, score) in zip(names, frame.tolist(), strict=True)
-    ]
-
-
-def _has_pose(frame: np.ndarray) -> bool:
-    return bool(np.isfinite(frame[:, :2]).all())
-
-
-def _unit(value: float) -> float:
-    """A score clamped to [0, 1]; NaN (no score) is 0."""
-    return 0.0 if math.isnan(value) else min(max(value, 0.0), 1.0)
-
-
-def frame_messages(series: PoseSeries, request: AnalysisRequest, pose_only: bool) -> list[BaseMessage]:
-    """Per-frame `keypoints` and `angles` as asked (pose-only uploads always stream keypoints)."""
-    want_keypoints = request.keypoints or pose_only
-    angles = angle_series(series.coco, series.width, series.height) if request.angles else {}
-    if not (want_keypoints or angles):
-        return []
-    messages: list[BaseMessage] = []
-    for i in range(len(series)):
-        if not _has_pose(series.keypoints[i]):
-            continue
-        stamp = int(series.timestamp_ms[i])
-        if want_keypoints:
-            points = _keypoints(series.names, series.keypoints[i]) or []
-            messages.append(KeypointsMessage.of(points, frame_id=int(series.frame_index[i]), timestamp_ms=stamp))
-        if angles:
-            values = {
-                angle_id: (round(float(degrees[i]), 1), round(float(score[i]), 3))
-                for angle_id, (degrees, score) in angles.items()
-                if np.isfinite(degrees[i])
-            }
-            messages.append(AnglesMessage.of(values, timestamp_ms=stamp))
-    return messages
-
-
-def keypoints_batch(series: PoseSeries) -> KeypointsBatchMessage:
-    frames = []
-    for i in range(len(series)):
-        points = _keypoints(series.names, series.keypoints[i])
-        if points is not None:
-            frames.append(
-                KeypointsFrame(
-                    timestamp_ms=int(series.timestamp_ms[i]),
-                    frame_id=int(series.frame_index[i]),
-                    keypoints=points,
-                    score=round(float(np.mean([p.score for p in points])), 4),
-                )
-            )
-    return KeypointsBatchMessage(data=frames)
-
-
 def truncation_warning(series: PoseSeries, expected_frames: int | None) -> WarningMessage | None:
     """`media_truncated` when decoding stopped well before the frame count the container announced (an upload cut
     off mid-stream): the results are right for the part that could be read, and the client is told it is a part.
@@ -215,7 +145,7 @@ def video_messages(
     `references` and `owner` (the token's owner) resolve `reference=ID`; without a store every id is unknown.
     `expected_frames` (the container's frame count) adds `truncation_warning` before the closing message.
     """
-    from uptrack.reference_session import reference_messages  # deferred: DTW is the optional 'reference' extra
+    from uptrack.reference.session import reference_messages  # deferred: DTW is the optional 'reference' extra
 
     smoothed = smooth_series(series)
     pose_only = request.exercise is None and request.reference is None
@@ -243,7 +173,7 @@ def video_messages(
 def _reference(references: ReferenceStore | None, reference_id: str, owner: str | None) -> ReferenceMovement:
     """The caller's reference movement; unknown ids, other owners' ids and a missing store read alike."""
     if references is None or owner is None:
-        raise not_found(reference_id)
+        raise reference_not_found(reference_id)
     return references.get(reference_id, owner)
 
 

@@ -16,7 +16,7 @@ from uptrack.contract.errors import ErrorCode, UptrackError
 from uptrack.contract.messages import CounterMessage, FormScore, InitializationMessage
 from uptrack.contract.params import AnalysisRequest
 from uptrack.media import VideoInfo
-from uptrack.reference import ReferenceMovement
+from uptrack.reference.signature import ReferenceMovement
 from uptrack_service.adapters.memory import (
     MemoryConnectionStore,
     MemoryObjectStore,
@@ -180,7 +180,7 @@ def test_without_export_nothing_changes() -> None:
 
 
 def test_an_unknown_reference_at_aggregation_is_a_typed_error(tmp_path: Any) -> None:
-    from uptrack.reference import LocalReferenceStore
+    from uptrack_service.adapters.local_references import LocalReferenceStore
 
     deps, objects, uploads = _world({"reference": "not-mine"})
     store = LocalReferenceStore(tmp_path)

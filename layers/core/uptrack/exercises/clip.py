@@ -16,7 +16,8 @@ import numpy.typing as npt
 from uptrack.exercises.catalogue import ExerciseDefinition, Posture
 from uptrack.exercises.filters import clean, frames_for, running_median
 from uptrack.exercises.results import PostureState
-from uptrack.exercises.signals import MIN_SCORE, Body, compute_signals, measure_body
+from uptrack.exercises.signals import compute_signals
+from uptrack.pose.body import MIN_SCORE, Body, measure_body
 from uptrack.pose.series import PoseSeries
 
 Floats = npt.NDArray[np.float64]

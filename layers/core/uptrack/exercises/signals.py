@@ -9,70 +9,18 @@ about as well (front view), the better-seen side otherwise (side view, where the
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from functools import partial
 from typing import Final, Literal
 
 import numpy as np
-import numpy.typing as npt
 
 from uptrack.angles import joint_angle
-from uptrack.pose.keypoints import COCO_INDEX
-
-Floats = npt.NDArray[np.float64]
-
-MIN_SCORE: Final = 0.3
-"""Keypoints below this confidence are treated as not seen (MoveNet's own drawing threshold)."""
+from uptrack.pose.body import Body, Floats
 
 _SIDE_RATIO: Final = 0.7
 """When one side's confidence is below this share of the other's, only the better side is trusted."""
 
 Pick = Literal["mean", "min", "max"]
-
-
-@dataclass(frozen=True)
-class Body:
-    """Pixel keypoints with low-confidence points blanked, plus per-clip segment lengths."""
-
-    points: Floats  # (N, 17, 2) pixels, NaN where not seen
-    scores: Floats  # (N, 17)
-    segments: Mapping[str, float]
-
-    def xy(self, name: str) -> Floats:
-        return self.points[:, COCO_INDEX[name], :]
-
-    def score(self, name: str) -> Floats:
-        return self.scores[:, COCO_INDEX[name]]
-
-
-_SEGMENTS: Final = {
-    "upper_arm": ("shoulder", "elbow"),
-    "forearm": ("elbow", "wrist"),
-    "thigh": ("hip", "knee"),
-    "shin": ("knee", "ankle"),
-    "flank": ("shoulder", "hip"),
-}
-
-
-def measure_body(coco: npt.NDArray[np.float32], width: int, height: int) -> Body:
-    """Blank unseen keypoints and measure each segment as the 90th percentile of its length on the clip.
-
-    A high percentile rather than the median because foreshortening only ever shortens a limb.
-    """
-    scores = np.nan_to_num(coco[..., 2].astype(np.float64), nan=0.0)
-    points = coco[..., :2].astype(np.float64) * np.array([width, height], dtype=np.float64)
-    points[scores < MIN_SCORE] = np.nan
-    segments: dict[str, float] = {}
-    for name, (a, b) in _SEGMENTS.items():
-        lengths = np.concatenate(
-            [
-                np.linalg.norm(points[:, COCO_INDEX[f"{s}_{a}"]] - points[:, COCO_INDEX[f"{s}_{b}"]], axis=-1)
-                for s in ("left", "right")
-            ]
-        )
-        lengths = lengths[np.isfinite(lengths)]
-        segments[name] = float(np.percentile(lengths, 90)) if len(lengths) >= 5 else float("nan")
-    return Body(points, scores, segments)
 
 
 def _combine(left: Floats, right: Floats, left_score: Floats, right_score: Floats, pick: Pick) -> Floats:

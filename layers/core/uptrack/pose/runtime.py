@@ -1,7 +1,7 @@
 """onnxruntime sessions configured for small CPU shares (2 vCPU here, fractions of a vCPU on Lambda).
 
-Spin-waiting intra-op threads fight FFmpeg's decode threads and made inference 2–3× slower in
-measurements (shared/research/pose-models.md), so spinning is always off.
+Spin-waiting intra-op threads fight FFmpeg's decode threads and made inference 2–3× slower when
+measured on 2 vCPUs, so spinning is always off.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`ReferenceStore` (uptrack.reference) over the uploads bucket: one JSON document per reference movement.
+"""`ReferenceStore` (uptrack.reference.store) over the uploads bucket: one JSON document per reference movement.
 
 Keys are `signatures/{owner}/{id}.json` (`models.signature_key`) with the owner being the token's hash, so a
 reference is only ever looked for under the caller's own prefix: another owner's id is simply not there, and
@@ -6,7 +6,7 @@ reads exactly like an unknown id (`reference_not_found`). The document's own `ow
 `signatures/` has no lifecycle rule: references live until they are deleted.
 
 The zip functions (POST /uploads, GET /references/{id}) use `exists` and `summary` only, which never import the
-core's `uptrack.reference` (numpy): that module is imported lazily by the methods that build signatures.
+core's `uptrack.reference.signature` (numpy): that module is imported lazily by the methods that build signatures.
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ import re
 from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import ClientError
+from uptrack.reference.store import REFERENCE_ID, reference_not_found
 
 from uptrack_service.models import SIGNATURE_PREFIX, signature_key
 
 if TYPE_CHECKING:
-    from uptrack.reference import ReferenceMovement
+    from uptrack.reference.signature import ReferenceMovement
 
 _MISSING: Final = frozenset({"NoSuchKey", "404", "NotFound"})
-_ID_RE: Final = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 _OWNER_RE: Final = re.compile(r"^[A-Za-z0-9_.@-]{1,200}$")
 SUMMARY_FIELDS: Final = ("id", "name", "created_at", "model", "start_ms", "end_ms", "hz", "version")
 
@@ -49,7 +49,7 @@ class S3ReferenceStore:
     def _key(self, reference_id: str, owner: str) -> str | None:
         """The document's key, or None for an id that cannot be one of ours (it must not reach S3)."""
         _owner_prefix(owner)
-        return signature_key(owner, reference_id) if _ID_RE.fullmatch(reference_id) else None
+        return signature_key(owner, reference_id) if REFERENCE_ID.fullmatch(reference_id) else None
 
     def _document(self, reference_id: str, owner: str) -> dict[str, Any] | None:
         key = self._key(reference_id, owner)
@@ -106,19 +106,19 @@ class S3ReferenceStore:
         )
 
     def get(self, reference_id: str, owner: str) -> ReferenceMovement:
-        from uptrack.reference import ReferenceMovement, not_found
+        from uptrack.reference.signature import ReferenceMovement
 
         document = self._document(reference_id, owner)
         if document is None:
-            raise not_found(reference_id)
+            raise reference_not_found(reference_id)
         try:
             return ReferenceMovement.model_validate(document)
         except ValueError:
-            raise not_found(reference_id) from None
+            raise reference_not_found(reference_id) from None
 
     def list_references(self, owner: str | None = None) -> list[ReferenceMovement]:
         """This owner's references, oldest first (an owner is required: there is no cross-tenant listing)."""
-        from uptrack.reference import ReferenceMovement
+        from uptrack.reference.signature import ReferenceMovement
 
         if owner is None:
             raise ValueError("S3ReferenceStore lists one owner's references only")
@@ -137,9 +137,7 @@ class S3ReferenceStore:
         return sorted(found, key=lambda movement: movement.created_at)
 
     def delete(self, reference_id: str, owner: str) -> None:
-        from uptrack.reference import not_found
-
         key = self._key(reference_id, owner)
         if key is None or not self.exists(reference_id, owner):
-            raise not_found(reference_id)
+            raise reference_not_found(reference_id)
         self._client.delete_object(Bucket=self.bucket, Key=key)

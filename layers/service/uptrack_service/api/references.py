@@ -19,6 +19,7 @@ from typing import Any, Final
 from pydantic import BaseModel, Field, model_validator
 from uptrack.contract.errors import ErrorCode, UptrackError
 from uptrack.contract.tokens import hash_token
+from uptrack.reference.store import reference_not_found
 
 from uptrack_service.api.upload_service import CreatedUpload, UploadBody, UploadDeps, create_upload
 from uptrack_service.models import ReferenceClip, Status, UploadKind
@@ -80,10 +81,6 @@ class ReferenceView(BaseModel):
     end_ms: int | None = Field(default=None, serialization_alias="endMs")
     duration_ms: int | None = Field(default=None, serialization_alias="durationMs")
     created_at: str | None = Field(default=None, serialization_alias="createdAt")
-
-
-def reference_not_found(reference_id: str) -> UptrackError:
-    return UptrackError(ErrorCode.REFERENCE_NOT_FOUND, "Reference movement not found.", {"reference": reference_id})
 
 
 def get_reference(

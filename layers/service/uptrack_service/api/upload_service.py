@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from uptrack.contract.errors import ErrorCode, UptrackError
 from uptrack.contract.params import AnalysisRequest, parse_query
 from uptrack.contract.tokens import TokenStore, authorize, hash_token
+from uptrack.reference.store import reference_not_found
 
 from uptrack_service.delivery import Delivery
 from uptrack_service.models import (
@@ -213,9 +214,7 @@ def _check_reference(request: AnalysisRequest, deps: UploadDeps) -> None:
     if record is None or record.revoked:
         return
     if not deps.references.exists(request.reference, token_hash):
-        raise UptrackError(
-            ErrorCode.REFERENCE_NOT_FOUND, "Reference movement not found.", {"reference": request.reference}
-        )
+        raise reference_not_found(request.reference)
 
 
 def owned_upload(uploads: UploadStore, upload_id: str, raw_token: str | None) -> UploadRecord:

@@ -10,7 +10,7 @@ from typing import Any
 from uptrack.contract.errors import ErrorCode, UptrackError
 from uptrack.pipeline import opening_messages, video_messages
 from uptrack.pose.series import PoseSeries
-from uptrack.reference import ReferenceStore
+from uptrack.reference.store import ReferenceStore
 from uptrack.smoothing import smooth_series
 
 from uptrack_service.delivery import Delivery, public_error

@@ -26,7 +26,9 @@ from uptrack.contract.errors import ErrorCode, UptrackError
 from uptrack.contract.messages import InitializationMessage
 from uptrack.media import VideoInfo, media_kind, probe_video
 from uptrack.pipeline import COMPLETED, model_for, opening_messages, request_stride
-from uptrack.reference import SCALE_WINDOW_S, ReferenceMovement, ReferenceStore, create_reference
+from uptrack.reference.features import SCALE_WINDOW_S
+from uptrack.reference.signature import ReferenceMovement, create_reference
+from uptrack.reference.store import ReferenceStore
 from uptrack.smoothing import smooth_series
 
 from uptrack_service.api.references import MAX_CLIP_S

@@ -18,6 +18,7 @@ from uptrack.chunks import ChunkSpec, plan_chunks
 from uptrack.contract.errors import ErrorCode, UptrackError
 from uptrack.media import VideoInfo, media_kind, probe_video
 from uptrack.pipeline import opening_messages
+from uptrack.reference.store import reference_not_found
 
 from uptrack_service.delivery import Delivery
 from uptrack_service.models import (
@@ -117,7 +118,7 @@ def _check_reference(record: UploadRecord, deps: ValidationDeps) -> None:
     reference = record.analysis_request().reference
     if reference is None or deps.references is None or deps.references.exists(reference, record.token_hash):
         return
-    raise UptrackError(ErrorCode.REFERENCE_NOT_FOUND, "Reference movement not found.", {"reference": reference})
+    raise reference_not_found(reference)
 
 
 def _prepare(record: UploadRecord, deps: ValidationDeps) -> AnalysisInput:

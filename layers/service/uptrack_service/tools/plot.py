@@ -27,9 +27,10 @@ from uptrack.contract.messages import (
 from uptrack.contract.params import AnalysisRequest, Difficulty
 from uptrack.exercises.catalogue import ExerciseDefinition, get_exercise
 from uptrack.exercises.filters import clean
-from uptrack.exercises.signals import compute_signals, measure_body
+from uptrack.exercises.signals import compute_signals
 from uptrack.export import GRADE_COLOURS
 from uptrack.media import Image, probe_video
+from uptrack.pose.body import measure_body
 from uptrack.pose.keypoints import COCO_KEYPOINTS
 
 Floats = npt.NDArray[np.float64]

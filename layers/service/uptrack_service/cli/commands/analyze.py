@@ -22,8 +22,8 @@ from uptrack.exercises.catalogue import duration_exercise_ids, exercise_ids
 from uptrack.media import media_kind
 from uptrack.pipeline import analyze_path
 from uptrack.pose.engine import MODEL_NAMES, EngineSettings
-from uptrack.reference import LocalReferenceStore
 
+from uptrack_service.adapters.local_references import LocalReferenceStore
 from uptrack_service.cli.commands.reference import LOCAL_OWNER, references_dir
 from uptrack_service.tools.plot import PlotError, PlotRecorder
 

@@ -22,9 +22,11 @@ from uptrack.media import probe_video
 from uptrack.pipeline import ANALYSIS_FPS
 from uptrack.pose.engine import DEFAULT_MODEL, MODEL_NAMES, EngineSettings, create_estimator
 from uptrack.pose.series import PoseSeries
-from uptrack.reference import SCALE_WINDOW_S, LocalReferenceStore, ReferenceMovement, create_reference
+from uptrack.reference.features import SCALE_WINDOW_S
+from uptrack.reference.signature import ReferenceMovement, create_reference
 from uptrack.smoothing import smooth_series
 
+from uptrack_service.adapters.local_references import LocalReferenceStore
 from uptrack_service.cli.commands.token import default_store_dir
 
 LOCAL_OWNER: Final = "local"

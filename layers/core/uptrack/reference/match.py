@@ -32,8 +32,10 @@ from dtaidistance.subsequence.dtw import subsequence_alignment
 from uptrack.contract.grades import Grade, grade_for
 from uptrack.contract.messages import ReferenceScore
 from uptrack.contract.params import ScoringProfile
+from uptrack.pose.body import Floats
 from uptrack.pose.series import PoseSeries
-from uptrack.reference import Floats, Signature, movement_features
+from uptrack.reference.features import movement_features
+from uptrack.reference.signature import Signature
 
 DTW_PENALTY: Final = 0.1
 """Cost of a non-diagonal DTW step (in reference-amplitude units): keeps rests from being stretched into reps."""

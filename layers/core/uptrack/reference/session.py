@@ -20,8 +20,8 @@ from uptrack.contract.grades import grade_at_least, grade_for
 from uptrack.contract.messages import BaseMessage, CounterMessage, ExerciseSummaryMessage, ReferenceScore, RepSummary
 from uptrack.contract.params import AnalysisRequest, ScoringProfile
 from uptrack.pose.series import PoseSeries
-from uptrack.reference import ReferenceMovement
-from uptrack.reference_match import RepMatch, match_repetitions
+from uptrack.reference.match import RepMatch, match_repetitions
+from uptrack.reference.signature import ReferenceMovement
 
 DEFAULT_PROFILE: Final[ScoringProfile] = "kali-analysis"
 """What `reference=ID` scores with when no `scoring_profile` is given (contract §2.2)."""
