@@ -1,8 +1,7 @@
 """What the service logic needs from the outside world, as protocols.
 
 AWS adapters (adapters/s3_store.py, dynamodb_*.py, eventbridge.py, websocket.py, stepfunctions.py) implement
-them for Lambda; adapters/memory.py implements them in memory for unit tests; adapters/local_store.py keeps
-objects in a folder. Logic modules never import boto3.
+them for Lambda; adapters/memory.py implements them in memory for unit tests. Logic modules never import boto3.
 """
 
 from __future__ import annotations
@@ -63,7 +62,7 @@ class ObjectStore(Protocol):
     def presign_get(self, key: str, expires_s: int) -> str: ...
 
     def media_source(self, key: str) -> Path | str:
-        """What the decoder opens: a presigned GET URL (S3) or a local path (folder store)."""
+        """What the decoder opens: a URL it can read with range requests (a presigned GET on S3)."""
         ...
 
 
