@@ -27,20 +27,8 @@ from uptrack_service.adapters.memory import (
 from uptrack_service.adapters.s3_references import S3ReferenceStore
 from uptrack_service.api.references import ReferenceBody
 from uptrack_service.delivery import Delivery
-from uptrack_service.models import (
-    AnalysisInput,
-    ChunkItem,
-    ReferenceClip,
-    Status,
-    UploadRecord,
-    chunk_key,
-    export_plan_key,
-    manifest_key,
-    media_key,
-    segment_key,
-    signature_key,
-    stored_request,
-)
+from uptrack_service.keys import chunk_key, export_plan_key, manifest_key, media_key, segment_key, signature_key
+from uptrack_service.models import AnalysisInput, ChunkItem, ReferenceClip, Status, UploadRecord, stored_request
 from uptrack_service.pipeline.aggregation import AggregationDeps, aggregate
 from uptrack_service.pipeline.exporting import ExportPlan
 from uptrack_service.pipeline.inference import AnalysisTaskError

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import ClientError
 
-from uptrack_service.models import SIGNATURE_PREFIX, signature_key
+from uptrack_service.keys import SIGNATURE_PREFIX, signature_key
 
 if TYPE_CHECKING:
     from uptrack.reference import ReferenceMovement

@@ -19,7 +19,8 @@ from uptrack.contract.messages import ErrorMessage, dump_message
 
 from uptrack_service.api.upload_service import owned_upload
 from uptrack_service.delivery import Delivery, encode
-from uptrack_service.models import UPLOAD_ID_RE, Connection, upload_not_found
+from uptrack_service.keys import UPLOAD_ID_RE
+from uptrack_service.models import Connection, upload_not_found
 from uptrack_service.observability import logger, metrics
 from uptrack_service.ports import ConnectionStore, UploadStore
 from uptrack_service.settings import ServiceSettings

@@ -20,17 +20,8 @@ from uptrack.contract.params import AnalysisRequest, parse_query
 from uptrack.contract.tokens import TokenStore, authorize, hash_token
 
 from uptrack_service.delivery import Delivery
-from uptrack_service.models import (
-    ReferenceClip,
-    Status,
-    UploadKind,
-    UploadRecord,
-    media_key,
-    new_upload_id,
-    reference_key,
-    stored_request,
-    upload_not_found,
-)
+from uptrack_service.keys import media_key, new_upload_id, reference_key
+from uptrack_service.models import ReferenceClip, Status, UploadKind, UploadRecord, stored_request, upload_not_found
 from uptrack_service.observability import logger, metrics
 from uptrack_service.pipeline.fetch import FetchPolicy, fetch_into
 from uptrack_service.ports import FetchLauncher, ObjectStore, ReferenceIndex, UploadStore

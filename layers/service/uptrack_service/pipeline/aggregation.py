@@ -14,15 +14,8 @@ from uptrack.reference import ReferenceStore
 from uptrack.smoothing import smooth_series
 
 from uptrack_service.delivery import Delivery, public_error
-from uptrack_service.models import (
-    AnalysisInput,
-    ChunkItem,
-    Status,
-    UploadRecord,
-    manifest_key,
-    task_mismatch,
-    task_record,
-)
+from uptrack_service.keys import manifest_key
+from uptrack_service.models import AnalysisInput, ChunkItem, Status, UploadRecord, task_mismatch, task_record
 from uptrack_service.observability import logger, metrics, tracer
 from uptrack_service.pipeline.exporting import write_plan
 from uptrack_service.pipeline.inference import AnalysisTaskError

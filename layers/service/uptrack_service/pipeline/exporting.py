@@ -31,17 +31,13 @@ from uptrack.export import GRADE_COLOURS, Overlay, RepMark, join_parts, render_p
 from uptrack.pose.series import PoseSeries
 
 from uptrack_service.delivery import Delivery, public_error
+from uptrack_service.keys import chunk_key, export_key, export_part_key, export_plan_key, manifest_key
 from uptrack_service.models import (
     ChunkItem,
     ExportJoinTask,
     ExportPartTask,
     Status,
     UploadRecord,
-    chunk_key,
-    export_key,
-    export_part_key,
-    export_plan_key,
-    manifest_key,
     task_mismatch,
     task_record,
 )

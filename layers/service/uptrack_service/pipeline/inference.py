@@ -22,7 +22,8 @@ from uptrack.pose.engine import EngineSettings, PoseEstimator, create_estimator
 from uptrack.pose.runtime import REPO_MODELS_DIR
 
 from uptrack_service.delivery import Delivery, public_error
-from uptrack_service.models import ChunkTask, ImageTask, Status, UploadRecord, chunk_key, task_record
+from uptrack_service.keys import chunk_key
+from uptrack_service.models import ChunkTask, ImageTask, Status, UploadRecord, task_record
 from uptrack_service.observability import logger, metrics, tracer
 from uptrack_service.ports import ObjectStore, UploadStore
 from uptrack_service.settings import ServiceSettings

@@ -31,7 +31,8 @@ from uptrack.smoothing import smooth_series
 
 from uptrack_service.api.references import MAX_CLIP_S
 from uptrack_service.delivery import Delivery
-from uptrack_service.models import TERMINAL, ReferenceClip, Status, UploadKind, UploadRecord, reference_id_from_key
+from uptrack_service.keys import reference_id_from_key
+from uptrack_service.models import TERMINAL, ReferenceClip, Status, UploadKind, UploadRecord
 from uptrack_service.observability import logger, metrics, tracer
 from uptrack_service.pipeline.inference import estimator_for
 from uptrack_service.ports import ObjectStore, UploadStore

@@ -20,16 +20,8 @@ from uptrack.media import VideoInfo, media_kind, probe_video
 from uptrack.pipeline import opening_messages
 
 from uptrack_service.delivery import Delivery
-from uptrack_service.models import (
-    AnalysisInput,
-    ChunkItem,
-    Status,
-    UploadRecord,
-    VideoInfoPayload,
-    chunk_key,
-    manifest_key,
-    upload_id_from_key,
-)
+from uptrack_service.keys import chunk_key, manifest_key, upload_id_from_key
+from uptrack_service.models import AnalysisInput, ChunkItem, Status, UploadRecord, VideoInfoPayload
 from uptrack_service.observability import logger, metrics, tracer
 from uptrack_service.ports import ObjectStore, Orchestrator, ReferenceIndex, UploadStore
 from uptrack_service.settings import ServiceSettings
