@@ -108,4 +108,4 @@ def test_inference_and_aggregate_events_parse(stack: LocalStack) -> None:
     assert "upload_not_found" in stack.registry.errors[-1][1]
     assert stack.invoke("AggregateFunction", load("aggregate"))["statusCode"] == 500
     assert "AnalysisTaskError" in stack.registry.errors[-1][1]
-    assert stack.invoke("FetchMediaFunction", load("fetch_media"))["result"] == "skipped"
+    assert stack.invoke("FetchMediaFunction", load("fetch_media"))["result"] == "ignored"

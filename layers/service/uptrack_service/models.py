@@ -230,3 +230,84 @@ class ExportJoinTask(UploadTask):
 
     manifest_key: str = Field(alias="manifestKey")
     video: VideoInfoPayload
+
+
+class Outcome(StrEnum):
+    """What an event-driven function did with its event (S3 object, fetch request): its result and its log."""
+
+    STARTED = "started"
+    """The analysis was started (validation)."""
+    CREATED = "created"
+    """The reference's signature was stored (reference processing)."""
+    FETCHED = "fetched"
+    """The remote media is in the bucket (fetch); S3 then starts the validation."""
+    DUPLICATE = "duplicate"
+    """A repeated event: the work was already done or started."""
+    IGNORED = "ignored"
+    """Not ours to act on (another object, a missing record, nothing to fetch)."""
+    REJECTED = "rejected"
+    """The media or request was refused; the subscriber got the typed error."""
+
+
+class StepResult(BaseModel):
+    """What a pipeline function hands back to Step Functions: small, and never a payload (those go to S3)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    def wire(self) -> dict[str, Any]:
+        """The Lambda's JSON result."""
+        return self.model_dump(mode="json", by_alias=True)
+
+
+class PartResult(StepResult):
+    """One Map item's output (a chunk's keypoints, or an export part): the S3 key the next step reads."""
+
+    key: str
+    frames: int
+
+
+class ImageResult(StepResult):
+    """The photo path: analysed and delivered in one step."""
+
+    status: Literal["completed"] = "completed"
+    messages: int
+
+
+class AggregateResult(StepResult):
+    """The aggregator's result; the state machine's choice reads `export`."""
+
+    status: Literal["completed", "exporting"]
+    messages: int
+    frames: int
+    export: bool
+
+
+class ExportResult(StepResult):
+    """The joined export: where it lies and what it was made of."""
+
+    status: Literal["completed"] = "completed"
+    key: str
+    parts: int
+    bytes: int
+
+
+class FailureResult(StepResult):
+    """The failure reporter's result: the code delivered, and whether the subscriber was told now."""
+
+    upload_id: UploadId = Field(alias="uploadId")
+    code: str
+    delivered: bool
+
+
+class ObjectEventResult(StepResult):
+    """An S3 Object Created handler's result: the key and what was done with it."""
+
+    key: str
+    outcome: Outcome
+
+
+class FetchResult(StepResult):
+    """The fetch function's result."""
+
+    upload_id: UploadId = Field(alias="uploadId")
+    result: Outcome

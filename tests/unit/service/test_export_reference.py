@@ -147,7 +147,7 @@ def _stage(objects: MemoryObjectStore, stage: str) -> list[dict[str, Any]]:
 def test_with_export_the_aggregator_holds_back_the_closing_message_and_writes_the_plan() -> None:
     deps, objects, uploads = _world({"exercise": "squat", "export": True})
     result = aggregate(PAYLOAD, deps)
-    assert result["export"] is True
+    assert result.export is True and result.status == "exporting"
     delivered = _stage(objects, "final")
     assert delivered[-1]["type"] == "exercise_summary"  # the closing initialization waits for export_ready
     plan = ExportPlan.from_bytes(objects.get_bytes(export_plan_key(UPLOAD)))
@@ -160,7 +160,7 @@ def test_with_export_the_aggregator_holds_back_the_closing_message_and_writes_th
 
 def test_without_export_nothing_changes() -> None:
     deps, objects, uploads = _world({"exercise": "squat"})
-    assert aggregate(PAYLOAD, deps)["export"] is False
+    assert aggregate(PAYLOAD, deps).export is False
     assert _stage(objects, "final")[-1]["message"] == "Analysis completed"
     assert objects.head(export_plan_key(UPLOAD)) is None
     record = uploads.get(UPLOAD)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 import threading
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
@@ -18,6 +19,7 @@ class MemoryObjectStore:
         self.bucket = bucket
         self.objects: dict[str, tuple[bytes, str]] = {}
         self._lock = threading.Lock()
+        self._spill = tempfile.TemporaryDirectory(prefix="uptrack-memory-")
 
     def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
         with self._lock:
@@ -55,8 +57,11 @@ class MemoryObjectStore:
     def presign_get(self, key: str, expires_s: int) -> str:
         return f"memory://{self.bucket}/{key}?get"
 
-    def media_source(self, key: str) -> str:
-        return self.presign_get(key, 3600)
+    def media_source(self, key: str) -> Path:
+        """The object as a file the decoder opens (S3 gives a URL; a decoder cannot read memory)."""
+        path = Path(self._spill.name) / key.replace("/", "_")
+        path.write_bytes(self.get_bytes(key))
+        return path
 
 
 class MemoryUploadStore:
