@@ -28,6 +28,17 @@ class PresignedUpload:
     expires_in_s: int
 
 
+def upload_headers(content_type: str, content_length: int) -> dict[str, str]:
+    """The headers a presigned PUT is signed for, so the client must send exactly these.
+
+    `If-None-Match: *` makes the PUT a conditional write: S3 stores the object only if the key is still empty and
+    answers 412 otherwise, so an upload key is written once. A presigned URL replayed after the analysis started
+    (within its expiry) cannot replace the media that was analysed; a client that lost the first answer and
+    retries gets 412, which means the file is already there.
+    """
+    return {"Content-Type": content_type, "Content-Length": str(content_length), "If-None-Match": "*"}
+
+
 @dataclass(frozen=True)
 class ObjectInfo:
     size: int

@@ -11,7 +11,7 @@ from typing import Any, BinaryIO
 from uptrack.contract.errors import ErrorCode, UptrackError
 
 from uptrack_service.models import Connection, Reservation, Status, UploadRecord
-from uptrack_service.ports import ObjectInfo, ObjectMissingError, OutboundEvent, PresignedUpload
+from uptrack_service.ports import ObjectInfo, ObjectMissingError, OutboundEvent, PresignedUpload, upload_headers
 
 
 class MemoryObjectStore:
@@ -51,7 +51,7 @@ class MemoryObjectStore:
             self.objects.pop(key, None)
 
     def presign_put(self, key: str, content_type: str, content_length: int, expires_s: int) -> PresignedUpload:
-        headers = {"Content-Type": content_type, "Content-Length": str(content_length)}
+        headers = upload_headers(content_type, content_length)
         return PresignedUpload(f"memory://{self.bucket}/{key}?put", "PUT", headers, expires_s)
 
     def presign_get(self, key: str, expires_s: int) -> str:
