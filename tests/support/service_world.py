@@ -45,29 +45,30 @@ class ServiceWorld:
     orchestrator: RecordingOrchestrator = field(default_factory=RecordingOrchestrator)
     pusher: RecordingPusher = field(default_factory=RecordingPusher)
     events: RecordingEventSink = field(default_factory=RecordingEventSink)
+    now: datetime = NOW
 
     @property
     def delivery(self) -> Delivery:
         return Delivery(self.uploads, self.objects, self.events, self.connections, self.pusher)
 
     def token(self, plan: Plan = Plan.DEVELOPER, quota: int = 100) -> str:
-        raw, record = new_record("tester@uptrack", plan, quota, NOW)
+        raw, record = new_record("tester@uptrack", plan, quota, self.now)
         self.tokens.put(record)
         return raw
 
     def calls(self, raw_token: str) -> int:
         """API calls metered to the token this month."""
         record = self.tokens.get(hash_token(raw_token))
-        return record.usage.get(month_key(NOW), 0) if record else 0
+        return record.usage.get(month_key(self.now), 0) if record else 0
 
     def upload_deps(self) -> UploadDeps:
         return UploadDeps(
             uploads=self.uploads, objects=self.objects, tokens=self.tokens, fetcher=self.fetcher,
-            settings=self.settings, catalogue=default_catalogue(), now=lambda: NOW, delivery=self.delivery,
+            settings=self.settings, catalogue=default_catalogue(), now=lambda: self.now, delivery=self.delivery,
         )  # fmt: skip
 
     def validation_deps(self) -> ValidationDeps:
         return ValidationDeps(self.uploads, self.objects, self.orchestrator, self.delivery, self.settings)
 
     def subscription_deps(self) -> SubscriptionDeps:
-        return SubscriptionDeps(self.uploads, self.connections, self.delivery, self.settings, lambda: NOW)
+        return SubscriptionDeps(self.uploads, self.connections, self.delivery, self.settings, lambda: self.now)

@@ -6,8 +6,13 @@ checked on its own: the presigned PUT, the fetch launch, and every refusal leavi
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from uptrack.contract.errors import ErrorCode, UptrackError
+from uptrack.contract.plans import MAX_UPLOADS_IN_FLIGHT, Plan
+from uptrack.contract.tokens import hash_token
+from uptrack_service.api.slots import LONGEST_UPLOAD_S, PUT_GRACE_S
 from uptrack_service.api.upload_service import UploadBody, create_upload, fetch_media, get_upload, owned_upload
 from uptrack_service.keys import media_key
 from uptrack_service.models import Outcome, Status, UploadKind
@@ -117,3 +122,60 @@ def test_fetch_ignores_an_upload_that_is_not_waiting_for_its_media() -> None:
     created = create_upload(f"token={token}&exercise=squat", BODY, world.upload_deps())
     assert fetch_media(created.upload_id, world.upload_deps()) is Outcome.IGNORED
     assert fetch_media("3f2b8c1e-9a4d-4e6f-8b2a-1c5d7e9f0a12", world.upload_deps()) is Outcome.IGNORED
+
+
+# -- uploads in flight per token (the plan's limit) ---------------------------------------------------------------
+
+
+def _fill(world: ServiceWorld, token: str, count: int) -> list[str]:
+    return [create_upload(f"token={token}", BODY, world.upload_deps()).upload_id for _ in range(count)]
+
+
+def test_a_token_at_its_plans_limit_is_refused_before_it_is_charged() -> None:
+    world = ServiceWorld()
+    token = world.token(Plan.FREE)
+    _fill(world, token, MAX_UPLOADS_IN_FLIGHT[Plan.FREE])
+    error = _refused(world, f"token={token}")
+    assert error.code is ErrorCode.TOO_MANY_UPLOADS and error.details == {"limit": MAX_UPLOADS_IN_FLIGHT[Plan.FREE]}
+    assert world.calls(token) == MAX_UPLOADS_IN_FLIGHT[Plan.FREE] and len(world.uploads.records) == 2
+    assert create_upload(f"token={world.token(Plan.FREE)}", BODY, world.upload_deps())  # another token is not held
+
+
+def test_an_upload_that_ended_frees_its_slot() -> None:
+    world = ServiceWorld()
+    token = world.token(Plan.FREE)
+    first, second = _fill(world, token, 2)
+    world.uploads.transition(first, Status.COMPLETED, (Status.AWAITING_UPLOAD,))
+    world.uploads.transition(second, Status.FAILED, (Status.AWAITING_UPLOAD,))
+    assert len(_fill(world, token, 2)) == 2
+    assert _refused(world, f"token={token}").code is ErrorCode.TOO_MANY_UPLOADS
+
+
+def test_an_upload_never_sent_frees_its_slot_once_its_put_window_closed() -> None:
+    world = ServiceWorld()
+    token = world.token(Plan.FREE)
+    _fill(world, token, 2)
+    world.now += timedelta(seconds=world.settings.upload_url_expiry_s)
+    assert _refused(world, f"token={token}").code is ErrorCode.TOO_MANY_UPLOADS  # a PUT may still be streaming
+    world.now += timedelta(seconds=PUT_GRACE_S + 1)
+    assert _fill(world, token, 1)
+
+
+def test_a_running_upload_holds_its_slot_until_it_ends_or_an_hour_passed() -> None:
+    world = ServiceWorld()
+    token = world.token(Plan.FREE)
+    for upload_id in _fill(world, token, 2):
+        world.uploads.transition(upload_id, Status.PROCESSING, (Status.AWAITING_UPLOAD,))
+    world.now += timedelta(seconds=LONGEST_UPLOAD_S - 1)
+    assert _refused(world, f"token={token}").code is ErrorCode.TOO_MANY_UPLOADS
+    world.now += timedelta(seconds=1)
+    assert _fill(world, token, 1)
+
+
+def test_a_refusal_after_the_slot_was_taken_gives_it_back() -> None:
+    world = ServiceWorld()
+    token = world.token(Plan.FREE, quota=1)
+    (first,) = _fill(world, token, 1)
+    assert _refused(world, f"token={token}").code is ErrorCode.QUOTA_EXCEEDED
+    held = world.tokens.get(hash_token(token))
+    assert held is not None and [slot.split("@")[0] for slot in held.in_flight] == [first]

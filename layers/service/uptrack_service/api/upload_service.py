@@ -18,8 +18,9 @@ from urllib.parse import urlencode
 from pydantic import BaseModel, ConfigDict, Field
 from uptrack.contract.errors import ErrorCode, UptrackError
 from uptrack.contract.params import AnalysisRequest, parse_query
-from uptrack.contract.tokens import TokenRecord, TokenStore, authorize, hash_token
+from uptrack.contract.tokens import TokenRecord, TokenStore, admit_token, hash_token, meter
 
+from uptrack_service.api.slots import hold_slot
 from uptrack_service.delivery import Delivery
 from uptrack_service.keys import UPLOAD_ID_RE, media_key, new_upload_id, reference_key
 from uptrack_service.models import (
@@ -154,8 +155,9 @@ def create_upload(
     """
     now = deps.now()
     admission = admit(query, body, deps, kind)
-    token = authorize(admission.request.token, admission.request, deps.tokens, now)
-    record = record_upload(admission, token, clip, now, deps)
+    upload_id = new_upload_id()
+    token = charge(admission, upload_id, now, deps)
+    record = record_upload(admission, upload_id, token, clip, now, deps)
     return CreatedUpload(
         upload_id=record.upload_id,
         kind=kind.value,
@@ -207,11 +209,27 @@ def _check_remote(url: str, source: str, settings: ServiceSettings) -> None:
         raise UptrackError(ErrorCode.INVALID_PARAMS, f"{name}: {error}", {"params": [name]}) from None
 
 
+def charge(admission: Admission, upload_id: str, now: datetime, deps: UploadDeps) -> TokenRecord:
+    """Token and plan checked, an in-flight slot held, then one call metered: a refusal at any step costs nothing."""
+    request = admission.request
+    token = admit_token(request.token, request, deps.tokens)
+    slot = hold_slot(token, upload_id, deps.tokens, deps.uploads, now, deps.settings)
+    try:
+        return meter(token, deps.tokens, now)
+    except UptrackError:
+        deps.tokens.release_slots(token.token_hash, [slot])
+        raise
+
+
 def record_upload(
-    admission: Admission, token: TokenRecord, clip: ReferenceClip | None, now: datetime, deps: UploadDeps
+    admission: Admission,
+    upload_id: str,
+    token: TokenRecord,
+    clip: ReferenceClip | None,
+    now: datetime,
+    deps: UploadDeps,
 ) -> UploadRecord:
-    """Store the admitted upload under a fresh id: waiting for its PUT, or for the fetch of its URL."""
-    upload_id = new_upload_id()
+    """Store the admitted upload: waiting for its PUT, or for the fetch of its URL."""
     record = UploadRecord(
         upload_id=upload_id,
         kind=admission.kind,
