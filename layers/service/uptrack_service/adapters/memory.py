@@ -179,9 +179,6 @@ class RecordingEventSink:
         with self._lock:
             self.events.extend(events)
 
-    def of_type(self, detail_type: str) -> list[OutboundEvent]:
-        return [event for event in self.events if event.detail_type == detail_type]
-
 
 class RecordingOrchestrator:
     """Starts nothing; remembers executions by name with Step Functions' duplicate-name rule."""
