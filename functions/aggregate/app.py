@@ -15,4 +15,4 @@ from uptrack_service.pipeline.aggregation import aggregate
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return aggregate(AnalysisInput.model_validate(event), wiring.aggregation_deps())
+    return aggregate(AnalysisInput.model_validate(event), wiring.aggregation_deps()).wire()

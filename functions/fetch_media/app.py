@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 from uptrack_service import wiring
 from uptrack_service.api.upload_service import fetch_media
-from uptrack_service.models import UploadId
+from uptrack_service.models import FetchResult, UploadId
 from uptrack_service.observability import logger, metrics, tracer
 
 
@@ -23,7 +23,4 @@ class FetchEvent(BaseModel):
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = FetchEvent.model_validate(event)
-    return {
-        "uploadId": request.upload_id,
-        "result": fetch_media(request.upload_id, wiring.upload_deps(), wiring.delivery()),
-    }
+    return FetchResult(upload_id=request.upload_id, result=fetch_media(request.upload_id, wiring.upload_deps())).wire()

@@ -2,30 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from uptrack_service import wiring
-from uptrack_service.api.lambda_events import HttpEvent, respond
+from uptrack_service.api.http import event_token, http_app, json_response
 from uptrack_service.api.upload_service import get_upload
 from uptrack_service.observability import logger, metrics, tracer
+
+app = http_app()
+
+
+@app.get("/uploads/<upload_id>")
+def get_one_upload(upload_id: str, after_seq: Annotated[int, Query(alias="afterSeq", ge=0)] = 0) -> Response[str]:
+    view = get_upload(upload_id, event_token(app.current_event), after_seq, wiring.upload_deps())
+    return json_response(view)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    request = parse(event=event, model=HttpEvent)
-    upload_id = (request.pathParameters or {}).get("uploadId", "")
-    after = request.param("afterSeq") or "0"
-    return respond(
-        lambda: get_upload(
-            upload_id,
-            request.bearer(),
-            int(after) if after.isdigit() else 0,
-            wiring.upload_deps(),
-            wiring.delivery(),
-        )
-    )
+    return app.resolve(event, context)

@@ -18,4 +18,4 @@ TASK = TypeAdapter[ChunkTask | ImageTask](Annotated[ChunkTask | ImageTask, Field
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return run_task(TASK.validate_python(event), wiring.inference_deps())
+    return run_task(TASK.validate_python(event), wiring.inference_deps()).wire()

@@ -15,4 +15,4 @@ from uptrack_service.pipeline.exporting import join_export
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return join_export(ExportJoinTask.model_validate(event), wiring.export_deps())
+    return join_export(ExportJoinTask.model_validate(event), wiring.export_deps()).wire()

@@ -15,4 +15,4 @@ from uptrack_service.pipeline.exporting import render_export_part
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return render_export_part(ExportPartTask.model_validate(event), wiring.export_deps())
+    return render_export_part(ExportPartTask.model_validate(event), wiring.export_deps()).wire()

@@ -15,4 +15,4 @@ from uptrack_service.pipeline.failures import report_failure
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return report_failure(FailureReport.model_validate(event), wiring.failure_deps())
+    return report_failure(FailureReport.model_validate(event), wiring.failure_deps()).wire()

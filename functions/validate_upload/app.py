@@ -9,6 +9,7 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import S3EventNotificationEventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from uptrack_service import wiring
+from uptrack_service.models import ObjectEventResult
 from uptrack_service.observability import logger, metrics, tracer
 from uptrack_service.pipeline.validation import validate_object
 
@@ -19,4 +20,4 @@ from uptrack_service.pipeline.validation import validate_object
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     notification = parse(event=event, model=S3EventNotificationEventBridgeModel)
     bucket, key = notification.detail.bucket.name, notification.detail.object.key
-    return {"key": key, "outcome": validate_object(bucket, key, wiring.validation_deps())}
+    return ObjectEventResult(key=key, outcome=validate_object(bucket, key, wiring.validation_deps())).wire()

@@ -17,10 +17,9 @@ from uptrack_service.observability import logger, metrics, tracer
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = parse(event=event, model=WsConnectEvent)
+    query = request.query_string_parameters or {}
     try:
-        connect(
-            request.request_context.connection_id, request.query_string_parameters or {}, wiring.subscription_deps()
-        )
+        connect(request.request_context.connection_id, request.headers, query, wiring.subscription_deps())
     except ConnectRefusedError as refused:
         logger.info("connection refused", extra={"code": refused.error.code.value})
         return {"statusCode": refused.status}

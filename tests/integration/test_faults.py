@@ -92,7 +92,7 @@ def test_the_same_s3_event_three_times_gives_one_analysis(stack: LocalStack, cli
     sqs = stack.client("sqs")
     duplicates = [s3_event(stack, upload_id, len(clip), f"dup-{i}") for i in range(2)]
     for event in duplicates:  # redelivered to the validation function's queue at once, like EventBridge may
-        sqs.send_message(QueueUrl=stack.s3_queue, MessageBody=json.dumps(event))
+        sqs.send_message(QueueUrl=stack.s3_queues["ValidateUploadFunction"], MessageBody=json.dumps(event))
     outcomes = [stack.invoke("ValidateUploadFunction", duplicates[0])["outcome"]]  # and once more, directly
 
     received = subscriber.wait(180)

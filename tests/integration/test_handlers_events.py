@@ -40,7 +40,7 @@ def test_create_get_and_reference_handlers(stack: LocalStack) -> None:
     created = stack.invoke("CreateUploadFunction", load("create_upload", upt_EXAMPLE=token))
     assert created["statusCode"] == 201, created
     body = json.loads(created["body"])
-    assert body["upload"]["headers"] == {"Content-Type": "video/mp4", "Content-Length": "1461693"}
+    assert body["upload"]["headers"] == {"Content-Type": "video/mp4", "Content-Length": "1461693", "If-None-Match": "*"}
     assert f"media%2F{body['uploadId']}" not in body["upload"]["url"]  # key is path, server-made
     assert f"/media/{body['uploadId']}/source?" in body["upload"]["url"]
 
@@ -108,4 +108,4 @@ def test_inference_and_aggregate_events_parse(stack: LocalStack) -> None:
     assert "upload_not_found" in stack.registry.errors[-1][1]
     assert stack.invoke("AggregateFunction", load("aggregate"))["statusCode"] == 500
     assert "AnalysisTaskError" in stack.registry.errors[-1][1]
-    assert stack.invoke("FetchMediaFunction", load("fetch_media"))["result"] == "skipped"
+    assert stack.invoke("FetchMediaFunction", load("fetch_media"))["result"] == "ignored"

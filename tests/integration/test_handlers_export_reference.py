@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 from uptrack.contract.tokens import hash_token
+from uptrack_service.keys import export_plan_key, signature_key
 from uptrack_service.local.stack import LocalStack
-from uptrack_service.models import Status, export_plan_key, signature_key
+from uptrack_service.models import Status
 
 from tests.conftest import REPO
 from tests.integration.test_handlers_events import EXAMPLE_ID, load

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from uptrack.contract.plans import Plan
 from uptrack_service.local.stack import LocalStack
 
 from tests.conftest import REPO
@@ -70,7 +71,7 @@ def test_a_hundred_uploads_at_once_all_complete_with_every_message(
     stack: LocalStack, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     clip = Media(tmp_path_factory.mktemp("load")).small_clip().read_bytes()  # 2 s, 320x180, one chunk
-    token = stack.create_token()
+    token = stack.create_token(Plan.BUSINESS)  # uploads in flight per token are a plan limit; business allows 100
     probe = StackProbe(stack)
     probe.mark_errors()
     reset = _reset_peak_rss()

@@ -33,8 +33,8 @@ from uptrack.reference.signature import ReferenceMovement, create_reference
 from uptrack_service.adapters.dynamodb_tokens import DynamoDbTokenStore
 from uptrack_service.adapters.local_references import LocalReferenceStore
 from uptrack_service.cli.commands.reference import clip_series
+from uptrack_service.keys import signature_key
 from uptrack_service.local.stack import LocalStack
-from uptrack_service.models import signature_key
 from uptrack_service.pipeline.validation import chunk_frames_for, chunk_plan
 from uptrack_service.settings import ServiceSettings
 

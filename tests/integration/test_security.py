@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -87,7 +89,7 @@ def test_the_bucket_is_private_and_refuses_plain_http() -> None:
     assert not [s for s in statements if s["Effect"] == "Allow"]  # the policy only ever denies
     cors = bucket["CorsConfiguration"]["CorsRules"]
     assert all(set(rule["AllowedMethods"]) <= {"PUT", "GET"} for rule in cors)
-    assert all(set(rule["AllowedHeaders"]) <= {"Content-Type", "Content-Length"} for rule in cors)
+    assert all(set(rule["AllowedHeaders"]) <= {"Content-Type", "Content-Length", "If-None-Match"} for rule in cors)
 
 
 @pytest.mark.parametrize("function", sorted(_functions()))
@@ -200,7 +202,7 @@ def _created(stack: LocalStack, token: str, query: str, body: dict[str, Any]) ->
     return call("POST", f"{stack.http_url}/uploads?token={token}&{query}", body)
 
 
-def test_presigned_put_binds_type_size_key_and_expiry(stack: LocalStack) -> None:
+def test_presigned_put_binds_type_size_key_expiry_and_a_single_write(stack: LocalStack) -> None:
     token = stack.create_token()
     status, created = _created(stack, token, "exercise=squat", {"contentType": "video/mp4", "contentLength": 4321})
     assert status == 201
@@ -210,12 +212,12 @@ def test_presigned_put_binds_type_size_key_and_expiry(stack: LocalStack) -> None
     now = datetime.now(UTC)
 
     assert query["X-Amz-Algorithm"] == "AWS4-HMAC-SHA256"
-    assert query["X-Amz-SignedHeaders"].split(";") == ["content-length", "content-type", "host"]
+    assert query["X-Amz-SignedHeaders"].split(";") == ["content-length", "content-type", "host", "if-none-match"]
     assert int(query["X-Amz-Expires"]) == int(stack.environment["UPLOAD_URL_EXPIRY_SECONDS"]) == 300
     assert created["upload"]["expiresInS"] == 300
     assert timedelta(0) < expires_at(url) - now <= timedelta(seconds=300)
     assert urlsplit(url).path == f"/{stack.bucket}/media/{created['uploadId']}/source"
-    assert headers == {"Content-Type": "video/mp4", "Content-Length": "4321"}
+    assert headers == {"Content-Type": "video/mp4", "Content-Length": "4321", "If-None-Match": "*"}
 
     # What S3 answers (moto would accept all of these):
     assert s3_verdict(url, "PUT", headers, secret, now) == "ok"
@@ -225,6 +227,8 @@ def test_presigned_put_binds_type_size_key_and_expiry(stack: LocalStack) -> None
         "SignatureDoesNotMatch"
     )
     assert s3_verdict(url, "GET", headers, secret, now) == "SignatureDoesNotMatch"
+    unconditional = {name: value for name, value in headers.items() if name != "If-None-Match"}
+    assert s3_verdict(url, "PUT", unconditional, secret, now) == "SignatureDoesNotMatch"  # the write-once condition
     elsewhere = url.replace(f"/media/{created['uploadId']}/source", f"/media/{uuid.uuid4()}/source")
     assert s3_verdict(elsewhere, "PUT", headers, secret, now) == "SignatureDoesNotMatch"
     assert s3_verdict(url, "PUT", headers, secret, now + timedelta(seconds=301)) == "AccessDenied: Request has expired"
@@ -249,6 +253,25 @@ def test_bad_upload_declarations_are_refused_before_anything_is_stored(
     got, answer = _created(stack, token, query, body)
     assert got == status, answer
     assert answer["type"] == "error" and (code is None or answer["code"] == code)
+
+
+def _put_once(target: dict[str, Any], data: bytes) -> int:
+    request = urllib.request.Request(target["url"], data=data, method="PUT", headers=target["headers"])
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_an_upload_key_is_written_once(stack: LocalStack) -> None:
+    """A presigned PUT replayed within its expiry (after the analysis started) cannot replace the analysed media."""
+    token = stack.create_token()
+    status, created = _created(stack, token, "exercise=squat", {"contentType": "video/mp4", "contentLength": 5})
+    assert status == 201
+    assert [_put_once(created["upload"], b"first"), _put_once(created["upload"], b"again")] == [200, 412]
+    stored = stack.client("s3").get_object(Bucket=stack.bucket, Key=f"media/{created['uploadId']}/source")
+    assert stored["Body"].read() == b"first"
 
 
 def test_object_keys_come_from_the_server_only(stack: LocalStack) -> None:

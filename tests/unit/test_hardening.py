@@ -34,8 +34,9 @@ from uptrack_service.adapters.memory import (
 )
 from uptrack_service.api.subscriptions import SubscriptionDeps, subscribe
 from uptrack_service.delivery import Delivery, DeliveryLimits
+from uptrack_service.keys import chunk_key
 from uptrack_service.local import fidelity
-from uptrack_service.models import ChunkItem, Connection, Status, UploadRecord, chunk_key
+from uptrack_service.models import ChunkItem, Connection, Status, UploadRecord
 from uptrack_service.pipeline.aggregation import load_series
 from uptrack_service.settings import ServiceSettings
 

@@ -46,20 +46,3 @@ def angle_series(coco: Floats, width: int, height: int) -> dict[str, tuple[Float
             score = np.nan_to_num(scores[..., idx].min(axis=-1), nan=0.0).astype(np.float32)
             result[f"{side}_{key.removesuffix('_angle')}"] = (degrees, score)
     return result
-
-
-def angles_tree(coco_frame: Floats, width: int, height: int) -> dict[str, dict[str, dict[str, float | None]]]:
-    """One frame's angles as the wire tree: {'left_side': {'knee_angle': {'from_hip_to_ankle': ..}}}."""
-    series = angle_series(coco_frame[np.newaxis], width, height)
-    tree: dict[str, dict[str, dict[str, float | None]]] = {}
-    for side in SIDES:
-        branch: dict[str, dict[str, float | None]] = {}
-        for key, relation, *_ in ANGLE_DEFINITIONS:
-            degrees, score = series[f"{side}_{key.removesuffix('_angle')}"]
-            value = float(degrees[0])
-            branch[key] = {
-                relation: round(value, 1) if np.isfinite(value) else None,
-                f"score_{relation}": round(float(score[0]), 3),
-            }
-        tree[f"{side}_side"] = branch
-    return tree

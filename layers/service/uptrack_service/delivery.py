@@ -27,7 +27,8 @@ from typing import Any, Final
 from uptrack.contract.errors import UptrackError
 from uptrack.contract.messages import BaseMessage, ErrorMessage, ProgressMessage, dump_message
 
-from uptrack_service.models import TERMINAL, Reservation, Status, UploadRecord, large_message_key, segment_key
+from uptrack_service.keys import large_message_key, segment_key
+from uptrack_service.models import TERMINAL, Reservation, Status, UploadRecord
 from uptrack_service.observability import logger, metrics
 from uptrack_service.ports import (
     ConnectionStore,
@@ -51,8 +52,6 @@ EVENTBRIDGE_TYPES: Final = frozenset(
         "recommendations",
         "exercise_summary",
         "export_ready",
-        "jump_result",
-        "jump_summary",
     }
 )
 """Rep-level and final messages; keypoints, angles, progression, progress, batches and overlays stay off the bus."""

@@ -1,12 +1,7 @@
-"""Records the service keeps, and the payloads its functions exchange (pydantic, validated at every boundary).
-
-Object keys are made here, from server-generated ids only: a client never names an S3 key.
-"""
+"""Records the service keeps, and the payloads its functions exchange (pydantic, validated at every boundary)."""
 
 from __future__ import annotations
 
-import re
-import uuid
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Final, Literal
@@ -15,73 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from uptrack.contract.errors import ErrorCode, UptrackError
 from uptrack.contract.params import AnalysisRequest
 
-UPLOAD_ID_RE: Final = r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
+from uptrack_service.keys import UPLOAD_ID_RE
+
 UploadId = Annotated[str, Field(pattern=UPLOAD_ID_RE)]
-MEDIA_PREFIX: Final = "media/"
-REFERENCE_PREFIX: Final = "references/"
-SIGNATURE_PREFIX: Final = "signatures/"
-EXPORT_PREFIX: Final = "exports/"
-_MEDIA_KEY = re.compile(r"^media/([0-9a-f-]{36})/source$")
-_REFERENCE_KEY = re.compile(r"^references/([0-9a-f-]{36})/source$")
-
-
-def new_upload_id() -> str:
-    """A random UUID: unguessable, a valid Step Functions execution name, and the only part of our keys."""
-    return str(uuid.uuid4())
-
-
-def media_key(upload_id: str) -> str:
-    return f"{MEDIA_PREFIX}{upload_id}/source"
-
-
-def reference_key(upload_id: str) -> str:
-    return f"{REFERENCE_PREFIX}{upload_id}/source"
-
-
-def upload_id_from_key(key: str) -> str | None:
-    """The upload id of an analysis media key (already unquoted), or None for any other object."""
-    match = _MEDIA_KEY.match(key)
-    return match.group(1) if match and re.match(UPLOAD_ID_RE, match.group(1)) else None
-
-
-def reference_id_from_key(key: str) -> str | None:
-    """The upload id (= reference id) of a reference clip key (already unquoted), or None for any other object."""
-    match = _REFERENCE_KEY.match(key)
-    return match.group(1) if match and re.match(UPLOAD_ID_RE, match.group(1)) else None
-
-
-def signature_key(owner: str, reference_id: str) -> str:
-    """Where a reference's signature lives: under its owner, so another owner's id is simply not there."""
-    return f"{SIGNATURE_PREFIX}{owner}/{reference_id}.json"
-
-
-def export_plan_key(upload_id: str) -> str:
-    """What the renderers draw (poses, counted reps) and the closing message, written by the aggregator."""
-    return f"work/{upload_id}/export/plan.npz"
-
-
-def export_part_key(upload_id: str, index: int) -> str:
-    return f"work/{upload_id}/export/parts/{index:05d}.mp4"
-
-
-def export_key(upload_id: str) -> str:
-    return f"{EXPORT_PREFIX}{upload_id}/uptrack.mp4"
-
-
-def manifest_key(upload_id: str) -> str:
-    return f"work/{upload_id}/manifest.json"
-
-
-def chunk_key(upload_id: str, index: int) -> str:
-    return f"work/{upload_id}/chunks/{index:05d}.npz"
-
-
-def segment_key(upload_id: str, stage: str) -> str:
-    return f"messages/{upload_id}/{stage}.json"
-
-
-def large_message_key(upload_id: str, seq: int) -> str:
-    return f"messages/{upload_id}/large/{seq:08d}.json"
 
 
 class Status(StrEnum):
@@ -299,3 +230,84 @@ class ExportJoinTask(UploadTask):
 
     manifest_key: str = Field(alias="manifestKey")
     video: VideoInfoPayload
+
+
+class Outcome(StrEnum):
+    """What an event-driven function did with its event (S3 object, fetch request): its result and its log."""
+
+    STARTED = "started"
+    """The analysis was started (validation)."""
+    CREATED = "created"
+    """The reference's signature was stored (reference processing)."""
+    FETCHED = "fetched"
+    """The remote media is in the bucket (fetch); S3 then starts the validation."""
+    DUPLICATE = "duplicate"
+    """A repeated event: the work was already done or started."""
+    IGNORED = "ignored"
+    """Not ours to act on (another object, a missing record, nothing to fetch)."""
+    REJECTED = "rejected"
+    """The media or request was refused; the subscriber got the typed error."""
+
+
+class StepResult(BaseModel):
+    """What a pipeline function hands back to Step Functions: small, and never a payload (those go to S3)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    def wire(self) -> dict[str, Any]:
+        """The Lambda's JSON result."""
+        return self.model_dump(mode="json", by_alias=True)
+
+
+class PartResult(StepResult):
+    """One Map item's output (a chunk's keypoints, or an export part): the S3 key the next step reads."""
+
+    key: str
+    frames: int
+
+
+class ImageResult(StepResult):
+    """The photo path: analysed and delivered in one step."""
+
+    status: Literal["completed"] = "completed"
+    messages: int
+
+
+class AggregateResult(StepResult):
+    """The aggregator's result; the state machine's choice reads `export`."""
+
+    status: Literal["completed", "exporting"]
+    messages: int
+    frames: int
+    export: bool
+
+
+class ExportResult(StepResult):
+    """The joined export: where it lies and what it was made of."""
+
+    status: Literal["completed"] = "completed"
+    key: str
+    parts: int
+    bytes: int
+
+
+class FailureResult(StepResult):
+    """The failure reporter's result: the code delivered, and whether the subscriber was told now."""
+
+    upload_id: UploadId = Field(alias="uploadId")
+    code: str
+    delivered: bool
+
+
+class ObjectEventResult(StepResult):
+    """An S3 Object Created handler's result: the key and what was done with it."""
+
+    key: str
+    outcome: Outcome
+
+
+class FetchResult(StepResult):
+    """The fetch function's result."""
+
+    upload_id: UploadId = Field(alias="uploadId")
+    result: Outcome

@@ -1,8 +1,7 @@
 """What the service logic needs from the outside world, as protocols.
 
 AWS adapters (adapters/s3_store.py, dynamodb_*.py, eventbridge.py, websocket.py, stepfunctions.py) implement
-them for Lambda; adapters/memory.py implements them in memory for unit tests; adapters/local_store.py keeps
-objects in a folder. Logic modules never import boto3.
+them for Lambda; adapters/memory.py implements them in memory for unit tests. Logic modules never import boto3.
 """
 
 from __future__ import annotations
@@ -27,6 +26,17 @@ class PresignedUpload:
     method: str
     headers: Mapping[str, str]
     expires_in_s: int
+
+
+def upload_headers(content_type: str, content_length: int) -> dict[str, str]:
+    """The headers a presigned PUT is signed for, so the client must send exactly these.
+
+    `If-None-Match: *` makes the PUT a conditional write: S3 stores the object only if the key is still empty and
+    answers 412 otherwise, so an upload key is written once. A presigned URL replayed after the analysis started
+    (within its expiry) cannot replace the media that was analysed; a client that lost the first answer and
+    retries gets 412, which means the file is already there.
+    """
+    return {"Content-Type": content_type, "Content-Length": str(content_length), "If-None-Match": "*"}
 
 
 @dataclass(frozen=True)
@@ -63,7 +73,7 @@ class ObjectStore(Protocol):
     def presign_get(self, key: str, expires_s: int) -> str: ...
 
     def media_source(self, key: str) -> Path | str:
-        """What the decoder opens: a presigned GET URL (S3) or a local path (folder store)."""
+        """What the decoder opens: a URL it can read with range requests (a presigned GET on S3)."""
         ...
 
 

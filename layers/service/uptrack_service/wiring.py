@@ -118,6 +118,7 @@ def upload_deps() -> UploadDeps:
         settings=settings(),
         catalogue=default_catalogue(),
         now=utcnow,
+        delivery=delivery(),
         references=references(),
     )
 

@@ -113,3 +113,31 @@ def test_authorize_against_dynamodb(store: DynamoDbTokenStore) -> None:
         "blocked": ["export"]
     }
     assert authorize(free, AnalysisRequest(exercise="squat"), store, NOW).usage == {"2026-03": 1}
+
+
+def test_in_flight_slots_are_claimed_atomically_up_to_the_limit_and_released(store: DynamoDbTokenStore) -> None:
+    raw = mint(store)
+    token_hash = hash_token(raw)
+    claimed: list[str] = []
+
+    def claim(index: int) -> None:
+        if store.claim_slot(token_hash, f"upload-{index}@0", 5):
+            claimed.append(f"upload-{index}@0")
+
+    threads = [threading.Thread(target=claim, args=(i,)) for i in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    held = store.get(token_hash)
+    assert len(claimed) == 5 and held is not None and held.in_flight == frozenset(claimed)
+    store.release_slots(token_hash, [*claimed[:2], "never-held"])
+    assert [store.claim_slot(token_hash, f"again-{i}@0", 5) for i in range(3)] == [True, True, False]
+    store.put(held)  # replacing the record keeps its slots
+    assert store.get(token_hash) == held
+    store.revoke(token_hash)
+    with pytest.raises(UptrackError) as caught:
+        store.claim_slot(token_hash, "upload-z@0", 5)
+    assert caught.value.code is ErrorCode.INVALID_TOKEN
+    store.release_slots(hash_token("nope"), ["a@0"])
+    assert store.get(hash_token("nope")) is None  # releasing on an unknown token creates nothing

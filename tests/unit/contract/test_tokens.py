@@ -171,3 +171,15 @@ def test_json_store_is_shared_between_instances_and_atomic(tmp_path: Path) -> No
     assert document["version"] == 1 and document["tokens"][0]["usage"] == {"2026-03": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["tokens.json"]
     assert path.stat().st_mode & 0o077 == 0
+
+
+def test_in_flight_slots_up_to_a_limit_and_released(store: TokenStore) -> None:
+    token_hash = hash_token(mint(store))
+    assert [store.claim_slot(token_hash, f"u{i}@0", 2) for i in range(3)] == [True, True, False]
+    store.release_slots(token_hash, ["u0@0", "never-held"])
+    assert store.claim_slot(token_hash, "u2@0", 2)
+    held = store.get(token_hash)
+    assert held is not None and held.in_flight == {"u1@0", "u2@0"}
+    with pytest.raises(UptrackError) as caught:
+        store.claim_slot(hash_token("nope"), "u@0", 2)
+    assert caught.value.code is ErrorCode.INVALID_TOKEN

@@ -34,7 +34,7 @@ def test_unknown_id_is_a_key_error() -> None:
 @pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
 def test_entry_is_consistent(exercise: ExerciseDefinition) -> None:
     assert exercise.signal_names() <= set(SIGNALS)
-    names = {name for group in exercise.required_keypoints for name in group.split("||")}
+    names = {name for group in exercise.required_keypoints for name in group.names}
     assert names <= set(COCO_KEYPOINTS)
     assert exercise.views and exercise.phases
     criteria = {"depth", "tempo"} | {c.name for c in exercise.criteria}

@@ -27,20 +27,8 @@ from uptrack_service.adapters.memory import (
 from uptrack_service.adapters.s3_references import S3ReferenceStore
 from uptrack_service.api.references import ReferenceBody
 from uptrack_service.delivery import Delivery
-from uptrack_service.models import (
-    AnalysisInput,
-    ChunkItem,
-    ReferenceClip,
-    Status,
-    UploadRecord,
-    chunk_key,
-    export_plan_key,
-    manifest_key,
-    media_key,
-    segment_key,
-    signature_key,
-    stored_request,
-)
+from uptrack_service.keys import chunk_key, export_plan_key, manifest_key, media_key, segment_key, signature_key
+from uptrack_service.models import AnalysisInput, ChunkItem, ReferenceClip, Status, UploadRecord, stored_request
 from uptrack_service.pipeline.aggregation import AggregationDeps, aggregate
 from uptrack_service.pipeline.exporting import ExportPlan
 from uptrack_service.pipeline.inference import AnalysisTaskError
@@ -159,7 +147,7 @@ def _stage(objects: MemoryObjectStore, stage: str) -> list[dict[str, Any]]:
 def test_with_export_the_aggregator_holds_back_the_closing_message_and_writes_the_plan() -> None:
     deps, objects, uploads = _world({"exercise": "squat", "export": True})
     result = aggregate(PAYLOAD, deps)
-    assert result["export"] is True
+    assert result.export is True and result.status == "exporting"
     delivered = _stage(objects, "final")
     assert delivered[-1]["type"] == "exercise_summary"  # the closing initialization waits for export_ready
     plan = ExportPlan.from_bytes(objects.get_bytes(export_plan_key(UPLOAD)))
@@ -172,7 +160,7 @@ def test_with_export_the_aggregator_holds_back_the_closing_message_and_writes_th
 
 def test_without_export_nothing_changes() -> None:
     deps, objects, uploads = _world({"exercise": "squat"})
-    assert aggregate(PAYLOAD, deps)["export"] is False
+    assert aggregate(PAYLOAD, deps).export is False
     assert _stage(objects, "final")[-1]["message"] == "Analysis completed"
     assert objects.head(export_plan_key(UPLOAD)) is None
     record = uploads.get(UPLOAD)

@@ -21,6 +21,7 @@ class ErrorCode(StrEnum):
     MEDIA_DECODE_ERROR = "media_decode_error"
     MEDIA_TOO_LARGE = "media_too_large"
     UPLOAD_NOT_FOUND = "upload_not_found"
+    TOO_MANY_UPLOADS = "too_many_uploads"
     ANALYSIS_FAILED = "analysis_failed"
     FEATURE_NOT_SUPPORTED = "feature_not_supported"
 

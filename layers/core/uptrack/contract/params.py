@@ -13,7 +13,7 @@ Rules (each is tested in tests/unit/contract/test_params.py):
   reference, videoSrc, imageSrc) are an `invalid_params` error; for every other parameter the last value wins.
 * `exercise` with `reference` is an error carrying the vendor's message (video only: images ignore both).
 * `source=image` never counts: video-only parameters are moved to `ignored`, as is `imageSrc` on a video.
-* `minGrade` is ignored for duration exercises and for the custom jump exercises.
+* `minGrade` is ignored for duration exercises.
 * Display/layout parameters are recorded in `display`; anything unrecognised goes to `unknown` (both sanitised and
   truncated, for logging only). `userExercise` is real-time only and always ignored.
 """
@@ -69,15 +69,11 @@ EXERCISE_ALIASES: Final[Mapping[str, str]] = {
     "face_balance_leg_right": "balance_leg_right",
     "side_squat": "squat",
     "side_pushup": "push_up",
-    "jump": "air_time_jump",
     "pushup": "push_up",
     "situp": "sit_up",
     "pullup": "pull_up",
 }
-"""Legacy (`face_*`, Pixel `side_*`, `jump`) and common spellings, resolved before the catalogue lookup."""
-
-UNGRADED_EXERCISES: Final = frozenset({"jump_analysis", "air_time_jump"})
-"""Custom jump exercises: they report heights, not graded reps, so `minGrade` never applies."""
+"""Legacy (`face_*`, Pixel `side_*`) and common spellings, resolved before the catalogue lookup."""
 
 DISPLAY_PARAMS: Final = (
     "showUpload", "width", "height", "containerMinHeight", "containerMaxWidth", "containerMaxHeight", "objectFit",
@@ -385,7 +381,7 @@ def parse_query(
 def _check_exercise(
     fields: dict[str, Any], ignored: dict[str, str], exercise_ids: Collection[str], duration_ids: Collection[str]
 ) -> None:
-    """Reference/exercise exclusivity, catalogue membership, then the `minGrade` rule for holds and jumps."""
+    """Reference/exercise exclusivity, catalogue membership, then the `minGrade` rule for holds."""
     exercise = fields.get("exercise")
     if exercise is None:
         return
@@ -393,13 +389,13 @@ def _check_exercise(
         raise _combine_error()
     if exercise not in exercise_ids:
         raise UptrackError(ErrorCode.INVALID_EXERCISE, f"Unknown exercise: {exercise}", {"exercise": exercise})
-    if "min_grade" in fields and (exercise in duration_ids or exercise in UNGRADED_EXERCISES):
+    if "min_grade" in fields and exercise in duration_ids:
         ignored["minGrade"] = str(fields.pop("min_grade"))
 
 
 def effective_min_grade(request: AnalysisRequest, is_duration: bool) -> MinGrade | None:
-    """The bar reps must clear, or None: images, holds and jump exercises never filter reps (§2.3)."""
-    if request.source == "image" or is_duration or request.exercise in UNGRADED_EXERCISES:
+    """The bar reps must clear, or None: images and holds never filter reps (§2.3)."""
+    if request.source == "image" or is_duration:
         return None
     return request.min_grade
 

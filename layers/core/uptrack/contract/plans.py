@@ -24,6 +24,14 @@ DEFAULT_MONTHLY_QUOTAS: Final[Mapping[Plan, int]] = {
 }
 """API calls per calendar month (ToU: 500 and 5 000; business is negotiated upstream, 100 000 is our default)."""
 
+MAX_UPLOADS_IN_FLIGHT: Final[Mapping[Plan, int]] = {
+    Plan.FREE: 2,
+    Plan.DEVELOPER: 10,
+    Plan.BUSINESS: 100,
+}
+"""Uploads one token may have unfinished at once: each one may fan out to a hundred parallel Lambdas, so a single
+tenant cannot take the account's concurrency from the others."""
+
 GATED_FEATURES: Final = ("keypoints", "angles", "progression", "recommendations", "blazepose", "export")
 """Flags the free plan may not request (§7.2), in the order `details.blocked` lists them."""
 

@@ -48,6 +48,8 @@ class TokenRecord(BaseModel):
     usage: dict[Month, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
     revoked: bool = False
     created_at: AwareDatetime
+    in_flight: frozenset[str] = frozenset()
+    """Slots of the uploads this token has in flight (`claim_slot`); their meaning is the service's."""
 
 
 def hash_token(raw_token: str) -> str:
@@ -102,6 +104,13 @@ class TokenStore(Protocol):
         invalid_token when the token is unknown or revoked.
         """
 
+    def claim_slot(self, token_hash: str, slot: str, limit: int) -> bool:
+        """Add `slot` to the token's in-flight set only while it holds fewer than `limit`, atomically; False when
+        full. Raises UptrackError invalid_token when the token is unknown or revoked."""
+
+    def release_slots(self, token_hash: str, slots: Iterable[str]) -> None:
+        """Remove these slots from the token's in-flight set (absent ones are ignored)."""
+
 
 def _bump(records: dict[str, TokenRecord], token_hash: str, month: str, quota: int) -> int:
     """The increment rule shared by the dict-backed stores (callers hold their lock)."""
@@ -113,6 +122,17 @@ def _bump(records: dict[str, TokenRecord], token_hash: str, month: str, quota: i
         raise UptrackError(ErrorCode.QUOTA_EXCEEDED, QUOTA_MESSAGE, {"quota": quota, "month": month})
     records[token_hash] = record.model_copy(update={"usage": {**record.usage, month: used + 1}})
     return used + 1
+
+
+def _claim(records: dict[str, TokenRecord], token_hash: str, slot: str, limit: int) -> bool:
+    """The claim rule shared by the dict-backed stores (callers hold their lock)."""
+    record = records.get(token_hash)
+    if record is None or record.revoked:
+        raise UptrackError(ErrorCode.INVALID_TOKEN, "Invalid or revoked token.")
+    if len(record.in_flight) >= limit:
+        return False
+    records[token_hash] = record.model_copy(update={"in_flight": record.in_flight | {slot}})
+    return True
 
 
 class InMemoryTokenStore:
@@ -151,6 +171,16 @@ class InMemoryTokenStore:
     def increment_usage(self, token_hash: str, month: str, quota: int) -> int:
         with self._transaction(write=True) as records:
             return _bump(records, token_hash, month, quota)
+
+    def claim_slot(self, token_hash: str, slot: str, limit: int) -> bool:
+        with self._transaction(write=True) as records:
+            return _claim(records, token_hash, slot, limit)
+
+    def release_slots(self, token_hash: str, slots: Iterable[str]) -> None:
+        with self._transaction(write=True) as records:
+            record = records.get(token_hash)
+            if record is not None:
+                records[token_hash] = record.model_copy(update={"in_flight": record.in_flight - set(slots)})
 
 
 class JsonFileTokenStore(InMemoryTokenStore):
@@ -194,6 +224,11 @@ def authorize(raw_token: str | None, request: AnalysisRequest, store: TokenStore
     Checks run in the order a client can fix them; plan gating happens before metering so a refused request
     costs nothing, and exactly one call is counted per successful authorisation. Returns the updated record.
     """
+    return meter(admit_token(raw_token, request, store), store, now)
+
+
+def admit_token(raw_token: str | None, request: AnalysisRequest, store: TokenStore) -> TokenRecord:
+    """The token's record when it is present, known, live and its plan allows the request; nothing is counted."""
     if not raw_token:
         raise UptrackError(ErrorCode.MISSING_TOKEN, "Missing token=YOUR_API_KEY.")
     token_hash = hash_token(raw_token)
@@ -204,6 +239,11 @@ def authorize(raw_token: str | None, request: AnalysisRequest, store: TokenStore
     if blocked:
         message = f"{DEVELOPER_FEATURES_MESSAGE} Blocked: {', '.join(blocked)}."
         raise UptrackError(ErrorCode.DEVELOPER_FEATURES_NOT_ALLOWED, message, {"blocked": blocked})
+    return record
+
+
+def meter(record: TokenRecord, store: TokenStore, now: datetime) -> TokenRecord:
+    """Count one call on an admitted token; raises quota_exceeded (nothing counted) when the month is spent."""
     month = month_key(now)
-    count = store.increment_usage(token_hash, month, record.monthly_quota)
+    count = store.increment_usage(record.token_hash, month, record.monthly_quota)
     return record.model_copy(update={"usage": {**record.usage, month: count}})

@@ -24,6 +24,31 @@ Reduce = Literal["min", "max", "mean", "range", "side_gap"]
 
 
 @dataclass(frozen=True)
+class KeypointGroup:
+    """A required joint: seen on either side of the body is enough (a side view hides the far limb)."""
+
+    joint: str
+
+    @property
+    def names(self) -> tuple[str, str]:
+        """The COCO keypoints that satisfy it."""
+        return f"left_{self.joint}", f"right_{self.joint}"
+
+    @property
+    def label(self) -> str:
+        """What the posture message asks to bring into the frame ("hips")."""
+        return f"{self.joint}s"
+
+
+HIPS: Final = KeypointGroup("hip")
+KNEES: Final = KeypointGroup("knee")
+ANKLES: Final = KeypointGroup("ankle")
+SHOULDERS: Final = KeypointGroup("shoulder")
+ELBOWS: Final = KeypointGroup("elbow")
+WRISTS: Final = KeypointGroup("wrist")
+
+
+@dataclass(frozen=True)
 class Levels:
     """A threshold per difficulty."""
 
@@ -99,7 +124,7 @@ class ExerciseDefinition:
     id: str
     name: str
     kind: Kind
-    required_keypoints: tuple[str, ...]
+    required_keypoints: tuple[KeypointGroup, ...]
     views: frozenset[View]
     posture: Posture
     phases: tuple[str, ...]
@@ -131,8 +156,8 @@ POSTURE_SIGNALS: Final = frozenset({"torso_incline", "hip_height", "wrist_below_
 _BOTH: Final[frozenset[View]] = frozenset({"front", "side"})
 _FRONT: Final[frozenset[View]] = frozenset({"front"})
 _SIDE: Final[frozenset[View]] = frozenset({"side"})
-_LEGS: Final = ("left_hip||right_hip", "left_knee||right_knee", "left_ankle||right_ankle")
-_ARMS: Final = ("left_shoulder||right_shoulder", "left_elbow||right_elbow", "left_wrist||right_wrist")
+_LEGS: Final = (HIPS, KNEES, ANKLES)
+_ARMS: Final = (SHOULDERS, ELBOWS, WRISTS)
 _FULL: Final = (*_ARMS, *_LEGS)
 _REP_PHASES: Final = ("start", "lowering", "bottom", "rising")
 _RAISE_PHASES: Final = ("start", "raising", "top", "lowering")
@@ -179,7 +204,7 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
         "push_up",
         "Push-up",
         "repetition",
-        required_keypoints=(*_ARMS, "left_hip||right_hip"),
+        required_keypoints=(*_ARMS, HIPS),
         views=_BOTH,
         posture="horizontal",
         phases=_REP_PHASES,
@@ -342,7 +367,7 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
         "glute_bridge",
         "Glute bridge",
         "repetition",
-        required_keypoints=("left_shoulder||right_shoulder", *_LEGS[:2]),
+        required_keypoints=(SHOULDERS, *_LEGS[:2]),
         views=_SIDE,
         posture="horizontal",
         phases=("down", "lifting", "top", "lowering"),
@@ -369,7 +394,7 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
         "sit_up",
         "Sit-up",
         "repetition",
-        required_keypoints=("left_shoulder||right_shoulder", *_LEGS[:2]),
+        required_keypoints=(SHOULDERS, *_LEGS[:2]),
         views=_SIDE,
         posture="horizontal",
         phases=("lying", "curling up", "up", "lowering"),

@@ -13,7 +13,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from uptrack.exercises.catalogue import ExerciseDefinition, Posture
+from uptrack.exercises.catalogue import ExerciseDefinition, KeypointGroup, Posture
 from uptrack.exercises.filters import clean, frames_for, running_median
 from uptrack.exercises.results import PostureState
 from uptrack.exercises.signals import compute_signals
@@ -95,12 +95,12 @@ def steady(flags: Bools, times_s: Floats, seconds: float = STEADY_S) -> Bools:
     return result
 
 
-def _missing(body: Body, required: tuple[str, ...]) -> tuple[Bools, ...]:
-    """Per required group (`a||b`: either side will do), the frames where none of its keypoints was seen."""
+def _missing(body: Body, required: tuple[KeypointGroup, ...]) -> tuple[Bools, ...]:
+    """Per required group (either side will do), the frames where none of its keypoints was seen."""
     groups = []
     for group in required:
         seen = np.zeros(len(body.scores), dtype=bool)
-        for name in group.split("||"):
+        for name in group.names:
             seen |= body.score(name) >= MIN_SCORE
         groups.append(~seen)
     return tuple(groups)
@@ -149,5 +149,5 @@ def posture_states(clip: ClipFrames, exercise: ExerciseDefinition, start_ms: int
     return tuple(states)
 
 
-def _placement(state: PostureState) -> tuple[tuple[str, ...], bool]:
+def _placement(state: PostureState) -> tuple[tuple[KeypointGroup, ...], bool]:
     return state.missing, state.in_posture

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from uptrack.contract.grades import Grade
 from uptrack.contract.params import Difficulty
+from uptrack.exercises.catalogue import KeypointGroup
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class PostureState:
 
     timestamp_ms: int
     ready: bool
-    missing: tuple[str, ...]
+    missing: tuple[KeypointGroup, ...]
     in_posture: bool
 
 

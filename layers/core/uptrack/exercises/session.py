@@ -68,12 +68,12 @@ def kept_reps(analysis: ExerciseAnalysis, request: AnalysisRequest, exercise: Ex
 
 def _posture(state: PostureState, exercise: ExerciseDefinition) -> PostureMessage:
     if state.missing:
-        parts = ", ".join(sorted({g.split("||")[0].split("_", 1)[-1] + "s" for g in state.missing}))
+        parts = ", ".join(sorted({group.label for group in state.missing}))
         return PostureMessage(
             message=f"Move so that your {parts} are in the frame.",
             direction="in-frame",
             ready=False,
-            requirements=[name for group in state.missing for name in group.split("||")],
+            requirements=[name for group in state.missing for name in group.names],
             timestamp_ms=state.timestamp_ms,
         )
     if not state.in_posture:

@@ -1,12 +1,14 @@
 """DynamoDB implementation of `TokenStore`: one item per token, keyed by `token_hash`.
 
 Usage lives in a map attribute (`usage: {"YYYY-MM": N}`) and is incremented by one conditional UpdateItem, so the
-quota check and the increment are a single atomic write even with many concurrent Lambdas. `list_tokens` scans:
-token tables are small (one row per API key) and listing is an admin action.
+quota check and the increment are a single atomic write even with many concurrent Lambdas. Uploads in flight are a
+string set (`in_flight`) grown by a conditional `ADD` while its `size()` is below the limit: one atomic write too.
+`list_tokens` scans: token tables are small (one row per API key) and listing is an admin action.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Final
 
@@ -39,7 +41,7 @@ def _to_item(record: TokenRecord) -> dict[str, Any]:
         "usage": {"M": {month: {"N": str(count)} for month, count in record.usage.items()}},
         "revoked": {"BOOL": record.revoked},
         "created_at": {"S": record.created_at.isoformat()},
-    }
+    } | ({"in_flight": {"SS": sorted(record.in_flight)}} if record.in_flight else {})
 
 
 def _from_item(item: dict[str, Any]) -> TokenRecord:
@@ -52,6 +54,7 @@ def _from_item(item: dict[str, Any]) -> TokenRecord:
         usage={month: int(value["N"]) for month, value in item.get("usage", {"M": {}})["M"].items()},
         revoked=item.get("revoked", {"BOOL": False})["BOOL"],
         created_at=datetime.fromisoformat(item["created_at"]["S"]),
+        in_flight=frozenset(item.get("in_flight", {"SS": []})["SS"]),
     )
 
 
@@ -126,6 +129,48 @@ class DynamoDbTokenStore:
                 raise self._refusal(token_hash, month, quota) from None
             raise
         return int(response["Attributes"]["usage"]["M"][month]["N"])
+
+    def claim_slot(self, token_hash: str, slot: str, limit: int) -> bool:
+        """One conditional UpdateItem: exists, not revoked, and fewer than `limit` slots held."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={KEY: {"S": token_hash}},
+                UpdateExpression="ADD in_flight :slot",
+                ConditionExpression=(
+                    f"attribute_exists({KEY}) AND revoked = :false"
+                    " AND (attribute_not_exists(in_flight) OR size(in_flight) < :limit)"
+                ),
+                ExpressionAttributeValues={
+                    ":slot": {"SS": [slot]},
+                    ":false": {"BOOL": False},
+                    ":limit": {"N": str(limit)},
+                },
+            )
+        except ClientError as exc:
+            if not _condition_failed(exc):
+                raise
+            record = self.get(token_hash)
+            if record is None or record.revoked:
+                raise UptrackError(ErrorCode.INVALID_TOKEN, "Invalid or revoked token.") from None
+            return False
+        return True
+
+    def release_slots(self, token_hash: str, slots: Iterable[str]) -> None:
+        gone = sorted(set(slots))
+        if not gone:
+            return
+        try:  # the condition keeps a deleted token from coming back as a key-only item
+            self._client.update_item(
+                TableName=self._table,
+                Key={KEY: {"S": token_hash}},
+                UpdateExpression="DELETE in_flight :gone",
+                ConditionExpression=f"attribute_exists({KEY})",
+                ExpressionAttributeValues={":gone": {"SS": gone}},
+            )
+        except ClientError as exc:
+            if not _condition_failed(exc):
+                raise
 
     def _refusal(self, token_hash: str, month: str, quota: int) -> UptrackError:
         """Tell apart why the conditional write failed: a missing/revoked token or a spent quota."""

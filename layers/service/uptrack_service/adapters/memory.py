@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 import threading
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any, BinaryIO
 from uptrack.contract.errors import ErrorCode, UptrackError
 
 from uptrack_service.models import Connection, Reservation, Status, UploadRecord
-from uptrack_service.ports import ObjectInfo, ObjectMissingError, OutboundEvent, PresignedUpload
+from uptrack_service.ports import ObjectInfo, ObjectMissingError, OutboundEvent, PresignedUpload, upload_headers
 
 
 class MemoryObjectStore:
@@ -18,6 +19,7 @@ class MemoryObjectStore:
         self.bucket = bucket
         self.objects: dict[str, tuple[bytes, str]] = {}
         self._lock = threading.Lock()
+        self._spill = tempfile.TemporaryDirectory(prefix="uptrack-memory-")
 
     def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
         with self._lock:
@@ -49,14 +51,17 @@ class MemoryObjectStore:
             self.objects.pop(key, None)
 
     def presign_put(self, key: str, content_type: str, content_length: int, expires_s: int) -> PresignedUpload:
-        headers = {"Content-Type": content_type, "Content-Length": str(content_length)}
+        headers = upload_headers(content_type, content_length)
         return PresignedUpload(f"memory://{self.bucket}/{key}?put", "PUT", headers, expires_s)
 
     def presign_get(self, key: str, expires_s: int) -> str:
         return f"memory://{self.bucket}/{key}?get"
 
-    def media_source(self, key: str) -> str:
-        return self.presign_get(key, 3600)
+    def media_source(self, key: str) -> Path:
+        """The object as a file the decoder opens (S3 gives a URL; a decoder cannot read memory)."""
+        path = Path(self._spill.name) / key.replace("/", "_")
+        path.write_bytes(self.get_bytes(key))
+        return path
 
 
 class MemoryUploadStore:
@@ -173,9 +178,6 @@ class RecordingEventSink:
     def publish(self, events: Sequence[OutboundEvent]) -> None:
         with self._lock:
             self.events.extend(events)
-
-    def of_type(self, detail_type: str) -> list[OutboundEvent]:
-        return [event for event in self.events if event.detail_type == detail_type]
 
 
 class RecordingOrchestrator:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 from botocore.exceptions import ClientError
 from uptrack.reference.store import REFERENCE_ID, reference_not_found
 
-from uptrack_service.models import SIGNATURE_PREFIX, signature_key
+from uptrack_service.keys import SIGNATURE_PREFIX, signature_key
 
 if TYPE_CHECKING:
     from uptrack.reference.signature import ReferenceMovement

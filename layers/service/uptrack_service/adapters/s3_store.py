@@ -7,7 +7,7 @@ from typing import Any, BinaryIO
 
 from botocore.exceptions import ClientError
 
-from uptrack_service.ports import ObjectInfo, ObjectMissingError, PresignedUpload
+from uptrack_service.ports import ObjectInfo, ObjectMissingError, PresignedUpload, upload_headers
 
 _MISSING = frozenset({"NoSuchKey", "404", "NotFound"})
 
@@ -70,10 +70,13 @@ class S3ObjectStore:
         self._client.delete_object(Bucket=self.bucket, Key=key)
 
     def presign_put(self, key: str, content_type: str, content_length: int, expires_s: int) -> PresignedUpload:
-        """A PUT URL whose signature covers Content-Type and Content-Length: any other type or size is refused."""
+        """A PUT URL whose signature covers Content-Type, Content-Length and If-None-Match (`upload_headers`): any
+        other type or size is refused, and the key is written once."""
         params = {"Bucket": self.bucket, "Key": key, "ContentType": content_type, "ContentLength": content_length}
-        url = self._client.generate_presigned_url("put_object", Params=params, ExpiresIn=expires_s)
-        headers = {"Content-Type": content_type, "Content-Length": str(content_length)}
+        url = self._client.generate_presigned_url(
+            "put_object", Params=params | {"IfNoneMatch": "*"}, ExpiresIn=expires_s
+        )
+        headers = upload_headers(content_type, content_length)
         return PresignedUpload(url=url, method="PUT", headers=headers, expires_in_s=expires_s)
 
     def presign_get(self, key: str, expires_s: int) -> str:

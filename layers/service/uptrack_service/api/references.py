@@ -13,6 +13,7 @@ another token's id, is `reference_not_found`. This module stays light (no numpy)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
@@ -22,6 +23,7 @@ from uptrack.contract.tokens import hash_token
 from uptrack.reference.store import reference_not_found
 
 from uptrack_service.api.upload_service import CreatedUpload, UploadBody, UploadDeps, create_upload
+from uptrack_service.keys import UPLOAD_ID_RE
 from uptrack_service.models import ReferenceClip, Status, UploadKind
 from uptrack_service.ports import ReferenceIndex, UploadStore
 
@@ -88,6 +90,8 @@ def get_reference(
 ) -> ReferenceView:
     if not raw_token:
         raise UptrackError(ErrorCode.MISSING_TOKEN, "Missing token=YOUR_API_KEY.")
+    if not re.fullmatch(UPLOAD_ID_RE, reference_id):  # ids are upload ids; garbage never reaches the stores
+        raise reference_not_found(reference_id)
     owner = hash_token(raw_token)
     stored = references.summary(reference_id, owner)
     if stored is not None:  # the signature outlives its reservation record (records expire, references do not)

@@ -17,9 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from uptrack.contract.errors import ErrorCode, UptrackError
 from uptrack.contract.messages import ErrorMessage, dump_message
 
+from uptrack_service.api.inbound import request_token
 from uptrack_service.api.upload_service import owned_upload
 from uptrack_service.delivery import Delivery, encode
-from uptrack_service.models import UPLOAD_ID_RE, Connection, upload_not_found
+from uptrack_service.keys import UPLOAD_ID_RE
+from uptrack_service.models import Connection, upload_not_found
 from uptrack_service.observability import logger, metrics
 from uptrack_service.ports import ConnectionStore, UploadStore
 from uptrack_service.settings import ServiceSettings
@@ -51,12 +53,21 @@ class ConnectRefusedError(Exception):
         self.error = error
 
 
-def connect(connection_id: str, query: Mapping[str, str], deps: SubscriptionDeps) -> Connection:
-    """Admit a connection for one upload; raises ConnectRefusedError (401 no token, 403 anything else)."""
-    token = query.get("token")
-    upload_id = query.get("uploadId") or query.get("upload_id") or ""
+def connect(
+    connection_id: str, headers: Mapping[str, str], query: Mapping[str, str], deps: SubscriptionDeps
+) -> Connection:
+    """Admit a connection for one upload; raises ConnectRefusedError (401 no token, 400 no `uploadId` or two
+    different tokens, 403 anything else: another token's upload reads like an unknown one)."""
+    try:
+        token = request_token(headers, query.items())
+    except UptrackError as error:
+        raise ConnectRefusedError(400, error) from None
     if not token:
         raise ConnectRefusedError(401, UptrackError(ErrorCode.MISSING_TOKEN, "Missing token=YOUR_API_KEY."))
+    upload_id = query.get("uploadId") or query.get("upload_id")
+    if not upload_id:
+        missing = UptrackError(ErrorCode.INVALID_PARAMS, "Missing uploadId=UPLOAD_ID.", {"params": ["uploadId"]})
+        raise ConnectRefusedError(400, missing)
     try:
         record = owned_upload(deps.uploads, upload_id, token)
     except UptrackError as error:

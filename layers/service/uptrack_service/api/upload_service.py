@@ -8,6 +8,7 @@ size, or, for `videoSrc`/`imageSrc`, starts the server-side fetch. Object keys c
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,23 +18,23 @@ from urllib.parse import urlencode
 from pydantic import BaseModel, ConfigDict, Field
 from uptrack.contract.errors import ErrorCode, UptrackError
 from uptrack.contract.params import AnalysisRequest, parse_query
-from uptrack.contract.tokens import TokenStore, authorize, hash_token
+from uptrack.contract.tokens import TokenRecord, TokenStore, admit_token, hash_token, meter
 from uptrack.reference.store import reference_not_found
 
+from uptrack_service.api.slots import hold_slot
 from uptrack_service.delivery import Delivery
+from uptrack_service.keys import UPLOAD_ID_RE, media_key, new_upload_id, reference_key
 from uptrack_service.models import (
+    Outcome,
     ReferenceClip,
     Status,
     UploadKind,
     UploadRecord,
-    media_key,
-    new_upload_id,
-    reference_key,
     stored_request,
     upload_not_found,
 )
 from uptrack_service.observability import logger, metrics
-from uptrack_service.pipeline.fetch import FetchPolicy, fetch_into
+from uptrack_service.pipeline.fetch import FetchError, FetchPolicy, checked_port, fetch_into
 from uptrack_service.ports import FetchLauncher, ObjectStore, ReferenceIndex, UploadStore
 from uptrack_service.settings import ServiceSettings
 
@@ -104,6 +105,7 @@ class UploadDeps:
     settings: ServiceSettings
     catalogue: Catalogue
     now: Callable[[], datetime]
+    delivery: Delivery
     references: ReferenceIndex | None = None
 
 
@@ -129,6 +131,18 @@ def websocket_address(settings: ServiceSettings, upload_id: str) -> str:
     return f"{settings.websocket_url}?{urlencode({'uploadId': upload_id})}"
 
 
+@dataclass(frozen=True)
+class Admission:
+    """A request that passed every check a client can fix, before anything is metered or stored."""
+
+    request: AnalysisRequest
+    kind: UploadKind
+    content_type: str
+    max_bytes: int
+    remote: str | None
+    """The `videoSrc`/`imageSrc` the service fetches, or None when the client PUTs the file."""
+
+
 def create_upload(
     query: str | Mapping[str, str | Sequence[str]],
     body: UploadBody,
@@ -140,6 +154,25 @@ def create_upload(
 
     `clip` (reference uploads) says where the repetition lies in the clip the client will send.
     """
+    now = deps.now()
+    admission = admit(query, body, deps, kind)
+    upload_id = new_upload_id()
+    token = charge(admission, upload_id, now, deps)
+    record = record_upload(admission, upload_id, token, clip, now, deps)
+    return CreatedUpload(
+        upload_id=record.upload_id,
+        kind=kind.value,
+        status=record.status.value,
+        upload=upload_target(record, body, deps),
+        websocket_url=websocket_address(deps.settings, record.upload_id),
+        subscribe={"action": "subscribe", "uploadId": record.upload_id},
+    )
+
+
+def admit(
+    query: str | Mapping[str, str | Sequence[str]], body: UploadBody, deps: UploadDeps, kind: UploadKind
+) -> Admission:
+    """Parse and check the request in the order a client can fix it; nothing is charged yet."""
     request = parse_query(
         query,
         exercise_ids=deps.catalogue.exercise_ids,
@@ -151,53 +184,86 @@ def create_upload(
     content_type = _content_type(request, body)
     max_bytes = _max_bytes(request, deps.settings)
     if remote is None:
-        if body.content_length is None:
-            raise UptrackError(
-                ErrorCode.INVALID_PARAMS, "contentLength (bytes) is required.", {"params": ["contentLength"]}
-            )
-        if body.content_length > max_bytes:
-            raise UptrackError(
-                ErrorCode.MEDIA_TOO_LARGE, f"The file is larger than {max_bytes} bytes.", {"maxBytes": max_bytes}
-            )
-    now = deps.now()
+        _check_length(body, max_bytes)
+    else:
+        _check_remote(remote, request.source, deps.settings)
     _check_reference(request, deps)
-    token = authorize(request.token, request, deps.tokens, now)
-    upload_id = new_upload_id()
-    key = reference_key(upload_id) if kind is UploadKind.REFERENCE else media_key(upload_id)
+    return Admission(request, kind, content_type, max_bytes, remote)
+
+
+def _check_length(body: UploadBody, max_bytes: int) -> None:
+    if body.content_length is None:
+        required = {"params": ["contentLength"]}
+        raise UptrackError(ErrorCode.INVALID_PARAMS, "contentLength (bytes) is required.", required)
+    if body.content_length > max_bytes:
+        raise UptrackError(
+            ErrorCode.MEDIA_TOO_LARGE, f"The file is larger than {max_bytes} bytes.", {"maxBytes": max_bytes}
+        )
+
+
+def _check_remote(url: str, source: str, settings: ServiceSettings) -> None:
+    """A URL the fetch would refuse for its port (malformed or not allowed) is refused here, before it is charged."""
+    try:
+        checked_port(url, settings.allowed_ports())
+    except FetchError as error:
+        name = "imageSrc" if source == "image" else "videoSrc"
+        raise UptrackError(ErrorCode.INVALID_PARAMS, f"{name}: {error}", {"params": [name]}) from None
+
+
+def charge(admission: Admission, upload_id: str, now: datetime, deps: UploadDeps) -> TokenRecord:
+    """Token and plan checked, an in-flight slot held, then one call metered: a refusal at any step costs nothing."""
+    request = admission.request
+    token = admit_token(request.token, request, deps.tokens)
+    slot = hold_slot(token, upload_id, deps.tokens, deps.uploads, now, deps.settings)
+    try:
+        return meter(token, deps.tokens, now)
+    except UptrackError:
+        deps.tokens.release_slots(token.token_hash, [slot])
+        raise
+
+
+def record_upload(
+    admission: Admission,
+    upload_id: str,
+    token: TokenRecord,
+    clip: ReferenceClip | None,
+    now: datetime,
+    deps: UploadDeps,
+) -> UploadRecord:
+    """Store the admitted upload: waiting for its PUT, or for the fetch of its URL."""
     record = UploadRecord(
         upload_id=upload_id,
-        kind=kind,
+        kind=admission.kind,
         token_hash=token.token_hash,
         token_id=token.token_id,
-        request=stored_request(request),
-        source=request.source,
-        object_key=key,
-        content_type=content_type,
-        max_bytes=max_bytes,
-        status=Status.FETCHING if remote else Status.AWAITING_UPLOAD,
+        request=stored_request(admission.request),
+        source=admission.request.source,
+        object_key=reference_key(upload_id) if admission.kind is UploadKind.REFERENCE else media_key(upload_id),
+        content_type=admission.content_type,
+        max_bytes=admission.max_bytes,
+        status=Status.FETCHING if admission.remote else Status.AWAITING_UPLOAD,
         created_at=now,
         expires_at=int((now + timedelta(days=deps.settings.upload_ttl_days)).timestamp()),
         clip=clip,
     )
     deps.uploads.create(record)
     metrics.add_metric(name="UploadsCreated", unit="Count", value=1)
-    logger.info("upload created", extra={"upload_id": upload_id, "kind": kind.value, "token_id": token.token_id})
-    target = None
-    if remote:
-        deps.fetcher.launch(upload_id)
-    else:
-        assert body.content_length is not None
-        signed = deps.objects.presign_put(key, content_type, body.content_length, deps.settings.upload_url_expiry_s)
-        target = UploadTarget(
-            url=signed.url, method=signed.method, headers=dict(signed.headers), expires_in_s=signed.expires_in_s
-        )
-    return CreatedUpload(
-        upload_id=upload_id,
-        kind=kind.value,
-        status=record.status.value,
-        upload=target,
-        websocket_url=websocket_address(deps.settings, upload_id),
-        subscribe={"action": "subscribe", "uploadId": upload_id},
+    extra = {"upload_id": upload_id, "kind": admission.kind.value, "token_id": token.token_id}
+    logger.info("upload created", extra=extra)
+    return record
+
+
+def upload_target(record: UploadRecord, body: UploadBody, deps: UploadDeps) -> UploadTarget | None:
+    """Where the client PUTs its file (a presigned URL bound to type and size), or None once the fetch started."""
+    if record.status is Status.FETCHING:
+        deps.fetcher.launch(record.upload_id)
+        return None
+    assert body.content_length is not None  # admit() requires it for an upload the client sends
+    signed = deps.objects.presign_put(
+        record.object_key, record.content_type, body.content_length, deps.settings.upload_url_expiry_s
+    )
+    return UploadTarget(
+        url=signed.url, method=signed.method, headers=dict(signed.headers), expires_in_s=signed.expires_in_s
     )
 
 
@@ -221,23 +287,23 @@ def owned_upload(uploads: UploadStore, upload_id: str, raw_token: str | None) ->
     """The upload if this token owns it; the same `upload_not_found` otherwise (ids are not probeable)."""
     if not raw_token:
         raise UptrackError(ErrorCode.MISSING_TOKEN, "Missing token=YOUR_API_KEY.")
-    record = uploads.get(upload_id)
+    record = (
+        uploads.get(upload_id) if re.fullmatch(UPLOAD_ID_RE, upload_id) else None
+    )  # garbage never reaches the store
     if record is None or record.token_hash != hash_token(raw_token):
         raise upload_not_found()
     return record
 
 
-def get_upload(
-    upload_id: str, raw_token: str | None, after_seq: int, deps: UploadDeps, delivery: Delivery
-) -> UploadView:
+def get_upload(upload_id: str, raw_token: str | None, after_seq: int, deps: UploadDeps) -> UploadView:
     """Status and stored messages after `after_seq`, up to the response budget (`nextAfterSeq` pages on)."""
     record = owned_upload(deps.uploads, upload_id, raw_token)
     budget = deps.settings.get_messages_budget_bytes
     messages: list[dict[str, Any]] = []
     next_after: int | None = None
     used = 0
-    for wire in delivery.stored(record, after_seq):
-        frame = delivery.sendable(upload_id, wire, deps.settings.ws_message_limit_bytes)
+    for wire in deps.delivery.stored(record, after_seq):
+        frame = deps.delivery.sendable(upload_id, wire, deps.settings.ws_message_limit_bytes)
         if messages and used + len(frame) > budget:
             next_after = int(messages[-1]["seq"])
             break
@@ -262,16 +328,16 @@ def _loads(frame: bytes) -> dict[str, Any]:
     return loaded
 
 
-def fetch_media(upload_id: str, deps: UploadDeps, delivery: Delivery) -> str:
+def fetch_media(upload_id: str, deps: UploadDeps) -> Outcome:
     """The fetch function: stream the upload's videoSrc/imageSrc into its key (S3 then starts validation)."""
     record = deps.uploads.get(upload_id)
     if record is None or record.status is not Status.FETCHING:
         logger.info("nothing to fetch", extra={"upload_id": upload_id})
-        return "skipped"
+        return Outcome.IGNORED
     request = record.analysis_request()
     url = request.image_src if request.source == "image" else request.video_src
     if url is None:
-        return "skipped"
+        return Outcome.IGNORED
     policy = FetchPolicy(
         max_bytes=record.max_bytes,
         timeout_s=deps.settings.fetch_timeout_s,
@@ -281,7 +347,7 @@ def fetch_media(upload_id: str, deps: UploadDeps, delivery: Delivery) -> str:
     try:
         size = fetch_into(url, request.source, deps.objects, record.object_key, policy)
     except UptrackError as error:
-        delivery.fail(upload_id, error)  # no pose stack here: the subscriber gets the error alone
-        return "failed"
+        deps.delivery.fail(upload_id, error)  # no pose stack here: the subscriber gets the error alone
+        return Outcome.REJECTED
     logger.info("media fetched", extra={"upload_id": upload_id, "bytes": size})
-    return "fetched"
+    return Outcome.FETCHED

@@ -42,7 +42,6 @@ from uptrack_service.local.template import (
     functions,
     global_environment,
     load_template,
-    s3_rule_pattern,
     s3_rules,
     state_machine,
     tables,
@@ -203,15 +202,11 @@ class LocalStack:
         self.events_queue = self._queue_rule(
             f"uptrack-events-tap-{suffix}", self.names["MessagesBus"], {"source": ["uptrack"]}
         )
-        pattern = json.loads(json.dumps(s3_rule_pattern(self.template)))
-        pattern["detail"]["bucket"]["name"] = [self.names["UploadsBucket"]]
-        self.s3_queue = self._queue_rule(f"uptrack-s3-events-{suffix}", "default", pattern)
-        self.s3_queues = {"ValidateUploadFunction": self.s3_queue}
-        for function, rule in s3_rules(self.template).items():  # and the reference processor's rule
-            if function not in self.s3_queues:
-                pattern = json.loads(json.dumps(rule))
-                pattern["detail"]["bucket"]["name"] = [self.names["UploadsBucket"]]
-                self.s3_queues[function] = self._queue_rule(f"uptrack-s3-{function[:40]}-{suffix}", "default", pattern)
+        self.s3_queues: dict[str, str] = {}
+        for function, rule in s3_rules(self.template).items():  # validation (media/) and references (references/)
+            pattern = json.loads(json.dumps(rule))
+            pattern["detail"]["bucket"]["name"] = [self.names["UploadsBucket"]]
+            self.s3_queues[function] = self._queue_rule(f"uptrack-s3-{function[:40]}-{suffix}", "default", pattern)
 
     def _queue_rule(self, name: str, bus: str, pattern: dict[str, Any]) -> str:
         sqs = self.client("sqs")
@@ -316,9 +311,8 @@ class LocalStack:
         thread.start()
         self._threads.append(thread)
 
-    def _dispatch_s3_events(self, function: str = "ValidateUploadFunction", queue: str | None = None) -> None:
+    def _dispatch_s3_events(self, function: str, queue: str) -> None:
         sqs = self.client("sqs")
-        queue = queue or self.s3_queue
         while not self._stop.is_set():
             try:
                 batch = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
 
 from uptrack.contract.errors import ErrorCode, UptrackError
 from uptrack.pipeline import opening_messages, video_messages
@@ -14,12 +13,13 @@ from uptrack.reference.store import ReferenceStore
 from uptrack.smoothing import smooth_series
 
 from uptrack_service.delivery import Delivery, public_error
+from uptrack_service.keys import manifest_key
 from uptrack_service.models import (
+    AggregateResult,
     AnalysisInput,
     ChunkItem,
     Status,
     UploadRecord,
-    manifest_key,
     task_mismatch,
     task_record,
 )
@@ -58,7 +58,7 @@ def _chunk_bytes(objects: ObjectStore, item: ChunkItem) -> bytes:
 
 
 @tracer.capture_method
-def aggregate(payload: AnalysisInput, deps: AggregationDeps) -> dict[str, Any]:
+def aggregate(payload: AnalysisInput, deps: AggregationDeps) -> AggregateResult:
     record: UploadRecord | None = None
     try:
         record = task_record(deps.uploads.get(payload.upload_id), payload.media_key)
@@ -79,9 +79,9 @@ def aggregate(payload: AnalysisInput, deps: AggregationDeps) -> dict[str, Any]:
         write_plan(deps.objects, payload.upload_id, smooth_series(series), messages)
         deps.delivery.emit(payload.upload_id, "final", messages[:-1])
         logger.info("analysis delivered; exporting", extra={"upload_id": payload.upload_id})
-        return {"status": "exporting", "messages": len(messages) - 1, "frames": len(series), "export": True}
+        return AggregateResult(status="exporting", messages=len(messages) - 1, frames=len(series), export=True)
     deps.delivery.emit(payload.upload_id, "final", messages)
     deps.uploads.transition(payload.upload_id, Status.COMPLETED, (Status.PROCESSING,))
     metrics.add_metric(name="AnalysesCompleted", unit="Count", value=1)
     logger.info("analysis completed", extra={"upload_id": payload.upload_id, "messages": len(messages)})
-    return {"status": "completed", "messages": len(messages), "frames": len(series), "export": False}
+    return AggregateResult(status="completed", messages=len(messages), frames=len(series), export=False)

@@ -22,7 +22,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 import numpy as np
 from uptrack.contract.errors import ErrorCode, UptrackError
@@ -31,17 +31,15 @@ from uptrack.export import GRADE_COLOURS, Overlay, RepMark, join_parts, render_p
 from uptrack.pose.series import PoseSeries
 
 from uptrack_service.delivery import Delivery, public_error
+from uptrack_service.keys import chunk_key, export_key, export_part_key, export_plan_key, manifest_key
 from uptrack_service.models import (
     ChunkItem,
     ExportJoinTask,
     ExportPartTask,
+    ExportResult,
+    PartResult,
     Status,
     UploadRecord,
-    chunk_key,
-    export_key,
-    export_part_key,
-    export_plan_key,
-    manifest_key,
     task_mismatch,
     task_record,
 )
@@ -144,7 +142,7 @@ def _failed(deps: ExportDeps, upload_id: str, error: UptrackError) -> AnalysisTa
 
 
 @tracer.capture_method
-def render_export_part(task: ExportPartTask, deps: ExportDeps) -> dict[str, Any]:
+def render_export_part(task: ExportPartTask, deps: ExportDeps) -> PartResult:
     """One Map item: the chunk's frames with the overlay, as an H.264 part in S3; returns its key."""
     chunk = task.chunk
     try:
@@ -163,11 +161,11 @@ def render_export_part(task: ExportPartTask, deps: ExportDeps) -> dict[str, Any]
         raise _failed(deps, task.upload_id, error) from None
     metrics.add_metric(name="FramesExported", unit="Count", value=written)
     logger.info("export part done", extra={"upload_id": task.upload_id, "chunk": chunk.index, "frames": written})
-    return {"key": key, "frames": written}
+    return PartResult(key=key, frames=written)
 
 
 @tracer.capture_method
-def join_export(task: ExportJoinTask, deps: ExportDeps) -> dict[str, Any]:
+def join_export(task: ExportJoinTask, deps: ExportDeps) -> ExportResult:
     """Join the parts in order, store the video, deliver `export_ready` and the closing message, complete."""
     try:
         _record(deps, task.upload_id, task.media_key)
@@ -191,7 +189,7 @@ def join_export(task: ExportJoinTask, deps: ExportDeps) -> dict[str, Any]:
     deps.uploads.transition(task.upload_id, Status.COMPLETED, (Status.PROCESSING,))
     metrics.add_metric(name="ExportsCompleted", unit="Count", value=1)
     logger.info("export ready", extra={"upload_id": task.upload_id, "parts": len(items), "bytes": size})
-    return {"status": "completed", "key": key, "parts": len(items), "bytes": size}
+    return ExportResult(key=key, parts=len(items), bytes=size)
 
 
 def _download_parts(objects: ObjectStore, upload_id: str, items: list[ChunkItem], folder: Path) -> list[Path]:

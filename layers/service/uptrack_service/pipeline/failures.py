@@ -14,7 +14,7 @@ from typing import Any
 from uptrack.contract.errors import ErrorCode, UptrackError
 
 from uptrack_service.delivery import Delivery
-from uptrack_service.models import FailureReport, Status
+from uptrack_service.models import FailureReport, FailureResult, Status
 from uptrack_service.observability import logger
 from uptrack_service.ports import UploadStore
 
@@ -40,13 +40,13 @@ def error_from_states(error: dict[str, Any]) -> UptrackError:
     return UptrackError(ErrorCode.ANALYSIS_FAILED, GENERIC_MESSAGE, {"reason": name[:100]})
 
 
-def report_failure(report: FailureReport, deps: FailureDeps) -> dict[str, Any]:
+def report_failure(report: FailureReport, deps: FailureDeps) -> FailureResult:
     record = deps.uploads.get(report.upload_id)
     error = error_from_states(report.error)
     if report.stage == "fetch" and (record is None or record.status is not Status.FETCHING):
         # the media arrived before the fetch function failed: the analysis owns the upload now
         logger.info("fetch failure after the media arrived; ignored", extra={"upload_id": report.upload_id})
-        return {"uploadId": report.upload_id, "code": error.code.value, "delivered": False}
+        return FailureResult(upload_id=report.upload_id, code=error.code.value, delivered=False)
     logger.warning("analysis failed", extra={"upload_id": report.upload_id, "states_error": report.error.get("Error")})
     delivered = record is not None and deps.delivery.fail(report.upload_id, error)
-    return {"uploadId": report.upload_id, "code": error.code.value, "delivered": delivered}
+    return FailureResult(upload_id=report.upload_id, code=error.code.value, delivered=delivered)

@@ -103,6 +103,21 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         self.sock = self._tls.wrap_socket(raw, server_hostname=self.host)
 
 
+def checked_port(url: str, allowed_ports: frozenset[int] | None) -> int:
+    """The URL's port (the scheme's default when absent), refused when malformed or not allowed.
+
+    Checked when the upload is admitted too, so a URL that can never be fetched is refused before it is charged.
+    """
+    parts = urlsplit(url)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        raise FetchError("The media URL has an invalid port.") from None
+    if allowed_ports is not None and port not in allowed_ports:
+        raise FetchError(f"Port {port} is not allowed for media URLs.")
+    return port
+
+
 def _open(url: str, policy: FetchPolicy, resolve: Resolver, deadline: float) -> http.client.HTTPResponse:
     for _ in range(policy.max_redirects + 1):
         parts = urlsplit(url)
@@ -110,9 +125,7 @@ def _open(url: str, policy: FetchPolicy, resolve: Resolver, deadline: float) -> 
             raise FetchError("Only http and https media URLs are supported.")
         if parts.username or parts.password:
             raise FetchError("Media URLs must not carry credentials.")
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        if policy.allowed_ports is not None and port not in policy.allowed_ports:
-            raise FetchError(f"Port {port} is not allowed for media URLs.")
+        port = checked_port(url, policy.allowed_ports)
         address = _checked_address(parts.hostname, port, policy, resolve)
         timeout = max(0.1, min(policy.timeout_s, deadline - time.monotonic()))
         connection: http.client.HTTPConnection

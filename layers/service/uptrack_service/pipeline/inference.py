@@ -12,7 +12,7 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 from uptrack.chunks import ChunkSpec, infer_chunk
 from uptrack.contract.errors import ErrorCode, UptrackError
@@ -22,7 +22,8 @@ from uptrack.pose.engine import EngineSettings, PoseEstimator, create_estimator
 from uptrack.pose.runtime import REPO_MODELS_DIR
 
 from uptrack_service.delivery import Delivery, public_error
-from uptrack_service.models import ChunkTask, ImageTask, Status, UploadRecord, chunk_key, task_record
+from uptrack_service.keys import chunk_key
+from uptrack_service.models import ChunkTask, ImageResult, ImageTask, PartResult, Status, UploadRecord, task_record
 from uptrack_service.observability import logger, metrics, tracer
 from uptrack_service.ports import ObjectStore, UploadStore
 from uptrack_service.settings import ServiceSettings
@@ -71,13 +72,13 @@ def _failed(deps: InferenceDeps, upload_id: str, error: UptrackError, record: Up
 
 
 @tracer.capture_method
-def run_task(task: ChunkTask | ImageTask, deps: InferenceDeps) -> dict[str, Any]:
+def run_task(task: ChunkTask | ImageTask, deps: InferenceDeps) -> PartResult | ImageResult:
     if isinstance(task, ImageTask):
         return infer_image(task, deps)
     return infer_video_chunk(task, deps)
 
 
-def infer_video_chunk(task: ChunkTask, deps: InferenceDeps) -> dict[str, Any]:
+def infer_video_chunk(task: ChunkTask, deps: InferenceDeps) -> PartResult:
     record = None
     try:
         record = _record(deps, task.upload_id, task.media_key)
@@ -105,10 +106,10 @@ def infer_video_chunk(task: ChunkTask, deps: InferenceDeps) -> dict[str, Any]:
     deps.delivery.emit_progress(task.upload_id, chunk.index, chunk.stop - chunk.start, video.frame_count)
     metrics.add_metric(name="FramesAnalysed", unit="Count", value=len(series))
     logger.info("chunk done", extra={"upload_id": task.upload_id, "chunk": chunk.index, "frames": len(series)})
-    return {"key": chunk.key, "frames": len(series)}
+    return PartResult(key=chunk.key, frames=len(series))
 
 
-def infer_image(task: ImageTask, deps: InferenceDeps) -> dict[str, Any]:
+def infer_image(task: ImageTask, deps: InferenceDeps) -> ImageResult:
     record = None
     try:
         record = _record(deps, task.upload_id, task.media_key)
@@ -123,4 +124,4 @@ def infer_image(task: ImageTask, deps: InferenceDeps) -> dict[str, Any]:
     deps.delivery.emit(task.upload_id, "final", messages)
     deps.uploads.transition(task.upload_id, Status.COMPLETED, (Status.PROCESSING,))
     metrics.add_metric(name="ImagesAnalysed", unit="Count", value=1)
-    return {"status": "completed", "messages": len(messages)}
+    return ImageResult(messages=len(messages))

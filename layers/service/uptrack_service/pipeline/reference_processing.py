@@ -18,7 +18,7 @@ import math
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Literal
+from typing import Final
 from urllib.parse import unquote_plus
 
 from uptrack.chunks import ChunkSpec, infer_chunk
@@ -33,13 +33,13 @@ from uptrack.smoothing import smooth_series
 
 from uptrack_service.api.references import MAX_CLIP_S
 from uptrack_service.delivery import Delivery
-from uptrack_service.models import TERMINAL, ReferenceClip, Status, UploadKind, UploadRecord, reference_id_from_key
+from uptrack_service.keys import reference_id_from_key
+from uptrack_service.models import TERMINAL, Outcome, ReferenceClip, Status, UploadKind, UploadRecord
 from uptrack_service.observability import logger, metrics, tracer
 from uptrack_service.pipeline.inference import estimator_for
 from uptrack_service.ports import ObjectStore, UploadStore
 from uptrack_service.settings import ServiceSettings
 
-Outcome = Literal["created", "duplicate", "ignored", "rejected"]
 OPEN: Final = tuple(status for status in Status if status not in TERMINAL)
 CONTEXT_S: Final = SCALE_WINDOW_S + 0.2
 """Seconds decoded around start/end (as the CLI does): the body's size is measured over a window past the rep."""
@@ -84,28 +84,28 @@ def process_reference(bucket: str, raw_key: str, deps: ReferenceDeps) -> Outcome
     upload_id = reference_id_from_key(key)
     if bucket != deps.objects.bucket or upload_id is None:
         logger.info("not a reference clip; ignored", extra={"key": key})
-        return "ignored"
+        return Outcome.IGNORED
     record = deps.uploads.get(upload_id)
     if record is None or record.kind is not UploadKind.REFERENCE or record.object_key != key:
         logger.warning("clip without a reference reservation; ignored", extra={"key": key})
-        return "ignored"
+        return Outcome.IGNORED
     if record.status in TERMINAL or not deps.uploads.transition(upload_id, Status.PROCESSING, OPEN):
         logger.info("duplicate event; the reference is already made", extra={"upload_id": upload_id})
-        return "duplicate"
+        return Outcome.DUPLICATE
     opening = opening_messages(record.analysis_request())
     deps.delivery.emit(upload_id, "opening", opening)
     try:
         movement = extract(record, deps)
     except UptrackError as error:
         deps.delivery.fail(upload_id, error, opening)
-        return "rejected"
+        return Outcome.REJECTED
     deps.references.put(movement)
     done = InitializationMessage(message=COMPLETED, ready=True, source="video", timestamp_ms=movement.end_ms)
     deps.delivery.emit(upload_id, "final", [done])
     deps.uploads.transition(upload_id, Status.COMPLETED, (Status.PROCESSING,))
     metrics.add_metric(name="ReferencesCreated", unit="Count", value=1)
     logger.info("reference created", extra={"upload_id": upload_id, "frames": len(movement.frames)})
-    return "created"
+    return Outcome.CREATED
 
 
 def extract(record: UploadRecord, deps: ReferenceDeps) -> ReferenceMovement:

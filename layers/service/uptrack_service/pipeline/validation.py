@@ -11,7 +11,7 @@ import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final
 from urllib.parse import unquote_plus
 
 from uptrack.chunks import ChunkSpec, plan_chunks
@@ -21,21 +21,12 @@ from uptrack.pipeline import opening_messages
 from uptrack.reference.store import reference_not_found
 
 from uptrack_service.delivery import Delivery
-from uptrack_service.models import (
-    AnalysisInput,
-    ChunkItem,
-    Status,
-    UploadRecord,
-    VideoInfoPayload,
-    chunk_key,
-    manifest_key,
-    upload_id_from_key,
-)
+from uptrack_service.keys import chunk_key, manifest_key, upload_id_from_key
+from uptrack_service.models import AnalysisInput, ChunkItem, Outcome, Status, UploadRecord, VideoInfoPayload
 from uptrack_service.observability import logger, metrics, tracer
 from uptrack_service.ports import ObjectStore, Orchestrator, ReferenceIndex, UploadStore
 from uptrack_service.settings import ServiceSettings
 
-Outcome = Literal["started", "duplicate", "ignored", "rejected"]
 PRE_ANALYSIS: Final = (Status.AWAITING_UPLOAD, Status.FETCHING, Status.VALIDATING)
 _HEAD_BYTES: Final = 64
 
@@ -87,17 +78,17 @@ def validate_object(bucket: str, raw_key: str, deps: ValidationDeps) -> Outcome:
     upload_id = upload_id_from_key(key)
     if bucket != deps.objects.bucket or upload_id is None:
         logger.info("not an analysis upload; ignored", extra={"key": key})
-        return "ignored"
+        return Outcome.IGNORED
     record = deps.uploads.get(upload_id)
     if record is None:
         logger.warning("object without an upload record; ignored", extra={"key": key})
-        return "ignored"
+        return Outcome.IGNORED
     if record.status not in PRE_ANALYSIS:
         logger.info("duplicate event; the analysis already started", extra={"upload_id": upload_id})
         metrics.add_metric(name="DuplicateUploadEvents", unit="Count", value=1)
-        return "duplicate"
+        return Outcome.DUPLICATE
     if not deps.uploads.transition(upload_id, Status.VALIDATING, PRE_ANALYSIS):
-        return "duplicate"
+        return Outcome.DUPLICATE
     request = record.analysis_request()
     opening = opening_messages(request)
     deps.delivery.emit(upload_id, "opening", opening)
@@ -105,12 +96,12 @@ def validate_object(bucket: str, raw_key: str, deps: ValidationDeps) -> Outcome:
         payload = _prepare(record, deps)
     except UptrackError as error:
         deps.delivery.fail(upload_id, error, opening)
-        return "rejected"
+        return Outcome.REJECTED
     fields = {} if payload.video is None else {"frames_total": payload.video.frame_count}
     deps.uploads.transition(upload_id, Status.PROCESSING, (Status.VALIDATING, Status.PROCESSING), fields)
     started = deps.orchestrator.start(upload_id, payload.model_dump(mode="json", by_alias=True, exclude_none=True))
     metrics.add_metric(name="AnalysesStarted" if started else "DuplicateUploadEvents", unit="Count", value=1)
-    return "started" if started else "duplicate"
+    return Outcome.STARTED if started else Outcome.DUPLICATE
 
 
 def _check_reference(record: UploadRecord, deps: ValidationDeps) -> None:
