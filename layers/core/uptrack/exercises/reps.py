@@ -8,7 +8,7 @@ plausible time, and reached `RELATIVE_DEPTH` of this person's typical depth.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Final
 
 import numpy as np
@@ -39,15 +39,16 @@ PROGRESSION_STEPS: Final = (25.0, 50.0, 75.0, 100.0)
 
 
 def rep_progress(
-    exercise: ExerciseDefinition, difficulty: Difficulty, signals: Mapping[str, Floats], facing: Bools
+    exercise: ExerciseDefinition, difficulty: Difficulty, signals: Mapping[str, Floats], facing: Bools, side: str = ""
 ) -> tuple[Floats, float]:
-    """Per-frame progress (weighted over the components seen in each frame) and the progress of the ideal rep."""
+    """Per-frame progress (weighted over the components seen in each frame) and the progress of the ideal rep;
+    `side` picks one limb's signals of an alternating exercise."""
     total = np.zeros(len(facing))
     weight = np.zeros(len(facing))
     ideal = 0.0
     for component in exercise.components:
         span = component.target.at(difficulty) - component.rest
-        part = (signals[component.signal] - component.rest) / span
+        part = (signals[component.signal + side] - component.rest) / span
         in_view = np.where(facing, "front" in component.views, "side" in component.views)
         seen = np.isfinite(part) & in_view
         total[seen] += component.weight * part[seen]
@@ -58,14 +59,29 @@ def rep_progress(
     return progress, ideal / sum(c.weight for c in exercise.components)
 
 
+@dataclass(frozen=True)
+class _Track:
+    """One counting track: the whole body, or one limb of an alternating exercise."""
+
+    progress: Floats
+    candidates: list[Candidate]
+
+
+def _track(clip: ClipFrames, exercise: ExerciseDefinition, difficulty: Difficulty, side: str) -> _Track:
+    progress, _ = rep_progress(exercise, difficulty, clip.signals, clip.facing, side)
+    progress = clean(np.where(clip.visible, progress, np.nan), clip.times_s)
+    progress = bridge_gaps(progress, clip.times_s, OCCLUDED_REP_S, above=DEFAULT_THRESHOLDS.rest)
+    return _Track(progress, find_candidates(progress, clip.ready))
+
+
 def analyze_reps(
     clip: ClipFrames, exercise: ExerciseDefinition, difficulty: Difficulty, base: ExerciseAnalysis
 ) -> ExerciseAnalysis:
     """Every attempt graded, with its verdict; placement until the first counted rep; progression events."""
-    progress, ideal = rep_progress(exercise, difficulty, clip.signals, clip.facing)
-    progress = clean(np.where(clip.visible, progress, np.nan), clip.times_s)
-    progress = bridge_gaps(progress, clip.times_s, OCCLUDED_REP_S, above=DEFAULT_THRESHOLDS.rest)
-    candidates = find_candidates(progress, clip.ready)
+    _, ideal = rep_progress(exercise, difficulty, clip.signals, clip.facing, exercise.sides[0])
+    tracks = [_track(clip, exercise, difficulty, side) for side in exercise.sides]
+    found = sorted(((c, t) for t in tracks for c in t.candidates), key=lambda pair: (pair[0].start, pair[0].end))
+    candidates = [candidate for candidate, _ in found]
     verdicts = [_verdict(exercise, c, _seconds(c, clip.times_s)) for c in candidates]
     bar = _clip_bar(candidates, verdicts)
     results = tuple(_rep_result(clip, exercise, c, v, bar, ideal) for c, v in zip(candidates, verdicts, strict=True))
@@ -75,7 +91,7 @@ def analyze_reps(
         candidates=results,
         start_ms=start,
         posture=posture_states(clip, exercise, start),
-        progression=_progression(progress, clip.times_s, candidates),
+        progression=tuple(sorted(e for c, t in found for e in _progression(t.progress, clip.times_s, c))),
     )
 
 
@@ -128,13 +144,12 @@ def _rep_result(
     )
 
 
-def _progression(progress: Floats, times_s: Floats, candidates: list[Candidate]) -> tuple[tuple[int, float], ...]:
+def _progression(progress: Floats, times_s: Floats, candidate: Candidate) -> list[tuple[int, float]]:
     """(time, value) each time an attempt passes one of `PROGRESSION_STEPS`."""
+    percent = 100.0 * progress[candidate.start : candidate.peak + 1]
     events: list[tuple[int, float]] = []
-    for candidate in candidates:
-        percent = 100.0 * progress[candidate.start : candidate.peak + 1]
-        for step in PROGRESSION_STEPS:
-            reached = np.flatnonzero(percent >= step)
-            if len(reached):
-                events.append((to_ms(times_s[candidate.start + int(reached[0])]), step))
-    return tuple(events)
+    for step in PROGRESSION_STEPS:
+        reached = np.flatnonzero(percent >= step)
+        if len(reached):
+            events.append((to_ms(times_s[candidate.start + int(reached[0])]), step))
+    return events

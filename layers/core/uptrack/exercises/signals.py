@@ -173,12 +173,11 @@ def wrist_below_hip(body: Body) -> Floats:
     return result
 
 
-def _knee_lift_difference(body: Body) -> Floats:
-    """|left − right| knee height in thigh lengths: rises and falls once per knee drive, whichever leg."""
-    lifts = [
-        (body.xy(f"{s}_hip")[:, 1] - body.xy(f"{s}_knee")[:, 1]) / body.segments["thigh"] for s in ("left", "right")
-    ]
-    result: Floats = np.abs(lifts[0] - lifts[1])
+def _knee_lift(body: Body, side: str) -> Floats:
+    """How far one knee has risen from hanging straight below its hip, in thigh lengths: 0 standing, 1 with the
+    knee at hip height. Needs only that leg, so a knee drive of the near leg in profile is seen even while the far
+    leg is hidden, and a far-leg drive whenever its knee shows."""
+    result: Floats = 1.0 + (body.xy(f"{side}_hip")[:, 1] - body.xy(f"{side}_knee")[:, 1]) / body.segments["thigh"]
     return result
 
 
@@ -219,7 +218,8 @@ SIGNALS: Final[Mapping[str, SignalFn]] = {
     "wrist_over_shoulder": lambda b: _rise(b, "shoulder", "wrist", "upper_arm"),
     "elbow_over_shoulder": lambda b: _rise(b, "shoulder", "elbow", "upper_arm"),
     "shoulder_over_elbow": lambda b: _rise(b, "elbow", "shoulder", "upper_arm"),
-    "knee_lift_difference": _knee_lift_difference,
+    "knee_lift_left": partial(_knee_lift, side="left"),
+    "knee_lift_right": partial(_knee_lift, side="right"),
     "ankle_spread": ankle_spread,
     "torso_incline": torso_incline,
     "wrist_below_hip": wrist_below_hip,
