@@ -217,7 +217,10 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
         views=_BOTH,
         posture="upright",
         phases=_REP_PHASES,
-        components=(Component("front_knee_angle", rest=170, target=_lv(125, 110, 100), ideal=90), _HIP_DEPTH),
+        components=(
+            Component("straighter_knee_angle", rest=170, target=_lv(125, 110, 100), ideal=90),
+            Component("hip_over_lower_foot", rest=0.95, target=_lv(0.78, 0.7, 0.6), ideal=0.55),
+        ),
         tempo=Tempo(counted=(0.7, 12.0), ideal=(1.0, 5.0)),
         criteria=(_UPRIGHT_TRUNK,),
         cues=(

@@ -149,15 +149,16 @@ def ankle_spread(body: Body) -> Floats:
     return result
 
 
-def hip_height(body: Body) -> Floats:
-    """Hip above ankle in leg lengths (thigh + shin): about 1 standing, about 0.5 at parallel depth."""
+def hip_height(body: Body, pick: Pick = "mean") -> Floats:
+    """Hip above ankle in leg lengths (thigh + shin): about 1 standing, about 0.5 at parallel depth. With
+    `pick="max"`, above the lower foot: a split squat's rear foot raised on a bench does not count as depth."""
     length = body.segments["thigh"] + body.segments["shin"]
 
     def measure(side: str) -> Floats:
         result: Floats = (body.xy(f"{side}_ankle")[:, 1] - body.xy(f"{side}_hip")[:, 1]) / length
         return result
 
-    return _sided(body, measure, ("hip", "ankle"))
+    return _sided(body, measure, ("hip", "ankle"), pick)
 
 
 def _foot_lift(body: Body, side: str) -> Floats:
@@ -199,6 +200,7 @@ SignalFn = Callable[[Body], Floats]
 SIGNALS: Final[Mapping[str, SignalFn]] = {
     "knee_angle": lambda b: _angle(b, "hip", "knee", "ankle"),
     "front_knee_angle": lambda b: _angle(b, "hip", "knee", "ankle", "min"),
+    "straighter_knee_angle": lambda b: _angle(b, "hip", "knee", "ankle", "max"),
     "hip_angle": lambda b: _angle(b, "knee", "hip", "shoulder"),
     "elbow_angle": lambda b: _angle(b, "shoulder", "elbow", "wrist"),
     "shoulder_angle": lambda b: _angle(b, "hip", "shoulder", "elbow"),
@@ -213,6 +215,7 @@ SIGNALS: Final[Mapping[str, SignalFn]] = {
         for side in ("left", "right")
     },
     "hip_height": hip_height,
+    "hip_over_lower_foot": partial(hip_height, pick="max"),
     "shoulder_over_wrist": lambda b: _rise(b, "wrist", "shoulder", "upper_arm"),
     "wrist_over_elbow": lambda b: _rise(b, "elbow", "wrist", "forearm"),
     "wrist_over_shoulder": lambda b: _rise(b, "shoulder", "wrist", "upper_arm"),
