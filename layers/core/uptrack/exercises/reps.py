@@ -31,8 +31,21 @@ RELATIVE_DEPTH: Final = 0.75
 against the person's own full ones, which also absorbs 2-D foreshortening of the absolute target."""
 
 OCCLUDED_REP_S: Final = 1.5
-"""A longer dropout is bridged when the person is mid-rep on both sides of it: a barbell plate or an arm hiding
-the body at the bottom of a rep must not split it into two halves that both fail."""
+"""A dropout up to this long is bridged when the person is mid-rep on either side of it: a barbell plate or an arm
+hiding the body at the bottom of a rep, or on the way up, must not split it into halves that both fail."""
+
+OWN_REST_QUANTILE: Final = 0.75
+"""Where between its own full reps a person comes back to, when the catalogue's start position is never reached:
+this quantile of the lowest points between reps that reached the target (most returns count, one half return
+among full ones does not move it)."""
+
+OWN_REST_MIN_TROUGHS: Final = 2
+"""Returns needed before a clip's own start position is trusted: two full reps alone may be a rep and a stumble."""
+
+MAX_OWN_REST: Final = 0.75
+"""A clip whose returns stay closer than this to the target (progress units) has no start position of its own:
+the person never really leaves the target zone (walking read as squats, pulses at the bottom), and the
+catalogue's start position stands."""
 
 PROGRESSION_STEPS: Final = (25.0, 50.0, 75.0, 100.0)
 """Progression values reported as a rep passes them (contract §3.9)."""
@@ -71,7 +84,39 @@ def _track(clip: ClipFrames, exercise: ExerciseDefinition, difficulty: Difficult
     progress, _ = rep_progress(exercise, difficulty, clip.signals, clip.facing, side)
     progress = clean(np.where(clip.visible, progress, np.nan), clip.times_s)
     progress = bridge_gaps(progress, clip.times_s, OCCLUDED_REP_S, above=DEFAULT_THRESHOLDS.rest)
+    progress = from_own_rest(progress)
     return _Track(progress, find_candidates(progress, clip.ready))
+
+
+def from_own_rest(progress: Floats) -> Floats:
+    """Progress re-based on the start position this person keeps coming back to, when it lies short of the
+    catalogue's: a camera below or beside the body foreshortens a straight arm or leg (a pull-up's dead hang seen
+    from below reads as a bent elbow), and continuous sets never quite lock out. The target stays where it was
+    (1 is still 1), so depth rules are unchanged; only where a rep starts and ends moves."""
+    troughs = _troughs_between_reps(progress)
+    if len(troughs) < OWN_REST_MIN_TROUGHS:
+        return progress
+    rest = float(np.quantile(troughs, OWN_REST_QUANTILE))
+    if not DEFAULT_THRESHOLDS.rest < rest <= MAX_OWN_REST:
+        return progress
+    rebased: Floats = (progress - rest) / (1.0 - rest)
+    return rebased
+
+
+def _troughs_between_reps(progress: Floats) -> list[float]:
+    """The lowest progress between each two consecutive runs at or past the target (breaks in the data split)."""
+    troughs: list[float] = []
+    lowest: float | None = None
+    for value in progress:
+        if not np.isfinite(value):
+            lowest = None
+        elif value >= 1.0:
+            if lowest is not None:
+                troughs.append(lowest)
+            lowest = np.inf
+        elif lowest is not None:
+            lowest = min(lowest, float(value))
+    return [t for t in troughs if np.isfinite(t)]
 
 
 def analyze_reps(
