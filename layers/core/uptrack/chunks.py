@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import math
 import multiprocessing
-from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from itertools import groupby
 from multiprocessing.queues import Queue
 from pathlib import Path
 from queue import Empty
+
+import numpy as np
 
 from uptrack.contract.errors import ErrorCode, UptrackError
 from uptrack.media import Frame, VideoInfo, VideoSource, iter_frames
@@ -25,8 +27,16 @@ from uptrack.pose.series import PoseSeries
 #: Frames per inference chunk (3 s at 30 fps, ~1 s of work at one vCPU): the cost model's pick
 #: (`python -m uptrack_service.tools.cost_model`), shared by the template, the CLI and the local stack.
 DEFAULT_CHUNK_FRAMES = 90
-#: Analysed frames tracked before a chunk's first frame so the tracker has locked on when results start.
-WARMUP_FRAMES = 3
+#: The tracker restarts at the first analysed frame of every block of this many frames (2 s at 30 fps), counted
+#: from the start of the video, never from a chunk's start: each frame's pose then depends only on the frames of
+#: its own block, so every chunk plan, worker count and cloud fan-out gives the same series bit for bit (and so the
+#: same reps). The restart also bounds how long the crop can stay on a wrong region (a camera cut, another person).
+#: Shorter blocks track measurably worse: the crop needs a few frames to settle after each restart.
+SEGMENT_FRAMES = 60
+#: Passes on a block's first frame before its pose is kept: the first from the whole frame, the next from the crop
+#: the previous pass found (MoveNet's own cropping, run to rest on one frame). Two restarts of two passes cost what
+#: the three warm-up frames of an unaligned 90-frame chunk cost.
+SEED_PASSES = 2
 
 
 @dataclass(frozen=True)
@@ -39,11 +49,15 @@ class ChunkSpec:
 
 
 def plan_chunks(frame_count: int, chunk_frames: int = DEFAULT_CHUNK_FRAMES) -> list[ChunkSpec]:
-    """Split a video into near-equal chunks of at most `chunk_frames` frames (the last is never tiny)."""
+    """Split a video into near-equal chunks of at most `chunk_frames` frames, in whole tracking segments when a
+    chunk holds at least one (a chunk that starts mid-segment re-tracks the segment's start: wasted work).
+    Chunk sizes differ by one segment at most, except the video's last, partial segment."""
     if frame_count <= 0:
         return []
-    count = math.ceil(frame_count / max(1, chunk_frames))
-    bounds = [round(i * frame_count / count) for i in range(count + 1)]
+    unit = SEGMENT_FRAMES if chunk_frames >= SEGMENT_FRAMES else 1
+    units = math.ceil(frame_count / unit)
+    count = math.ceil(units / max(1, chunk_frames // unit))
+    bounds = [min(frame_count, round(i * units / count) * unit) for i in range(count + 1)]
     return [ChunkSpec(i, bounds[i], bounds[i + 1]) for i in range(count)]
 
 
@@ -55,29 +69,29 @@ def analysis_stride(fps: float, target_fps: float) -> int:
 def infer_chunk(
     path: VideoSource, chunk: ChunkSpec, estimator: PoseEstimator, info: VideoInfo, stride: int
 ) -> PoseSeries:
-    """Decode and track one chunk; chunks are independent, each warming its tracker up on a few earlier frames.
-
-    Analysed frames are the multiples of `stride`, whatever the chunk boundaries, so a video gives the same
-    series however it is split (CLI, local stack and Lambdas alike).
-    """
+    """Decode and track one chunk (the frames that are multiples of `stride`); the tracker restarts at every
+    `SEGMENT_FRAMES` block, so a chunk gives exactly the frames the whole video tracked in one pass would give."""
     return next(infer_chunk_run(path, [chunk], estimator, info, stride))
 
 
 def infer_chunk_run(
     path: VideoSource, chunks: Sequence[ChunkSpec], estimator: PoseEstimator, info: VideoInfo, stride: int
 ) -> Iterator[PoseSeries]:
-    """Consecutive chunks decoded in one pass, each tracked exactly as `infer_chunk` tracks it alone.
+    """Consecutive chunks decoded in one pass, each equal to `infer_chunk` on it alone.
 
     A seek costs up to a GOP of decoding (0.1–0.2 s a chunk on the shared clips); a worker that owns a run of
-    chunks seeks once. The tracker still restarts at every chunk, on the same warm-up frames, so the series equals
-    the cloud's chunk by chunk.
+    chunks seeks once. Decoding starts at the segment holding the first chunk's start, and a segment that spans two
+    chunks is tracked once and split.
     """
-    first = max(0, _aligned(chunks[0].start, stride) - WARMUP_FRAMES * stride)
-    run = _FrameRun(iter_frames(path, first, chunks[-1].stop, stride=stride))
+    first = _segment_anchor(_aligned(chunks[0].start, stride), stride)
+    frames = iter_frames(path, first, chunks[-1].stop, stride=stride)
+    segments = (
+        _track_segment(estimator, list(block), info)
+        for _, block in groupby(frames, lambda f: f.index // SEGMENT_FRAMES)
+    )
+    run = _SegmentRun(segments, track_frames(estimator, [], info.width, info.height, info.fps))
     for chunk in chunks:
-        start = _aligned(chunk.start, stride)
-        frames = run.until(chunk.stop, warmup_from=start - WARMUP_FRAMES * stride)
-        yield track_frames(estimator, frames, info.width, info.height, info.fps).since_frame(start)
+        yield run.take(_aligned(chunk.start, stride), chunk.stop)
 
 
 def _aligned(frame: int, stride: int) -> int:
@@ -85,20 +99,40 @@ def _aligned(frame: int, stride: int) -> int:
     return -(-frame // stride) * stride
 
 
-class _FrameRun:
-    """One pass over decoded frames, handed out chunk by chunk with the last few frames kept for warm-ups."""
+def _segment_anchor(frame: int, stride: int) -> int:
+    """The first analysed frame of the tracking segment that holds `frame`: where its tracking starts."""
+    return _aligned(frame // SEGMENT_FRAMES * SEGMENT_FRAMES, stride)
 
-    def __init__(self, frames: Iterator[Frame]) -> None:
-        self._frames = frames
-        self._next = next(frames, None)
-        self._recent: deque[Frame] = deque(maxlen=WARMUP_FRAMES)
 
-    def until(self, stop: int, warmup_from: int) -> Iterator[Frame]:
-        yield from [frame for frame in self._recent if frame.index >= warmup_from]
-        while self._next is not None and self._next.index < stop:
-            frame, self._next = self._next, next(self._frames, None)
-            self._recent.append(frame)
-            yield frame
+def _track_segment(estimator: PoseEstimator, frames: list[Frame], info: VideoInfo) -> PoseSeries:
+    """Track one segment from a fresh start; `SEED_PASSES` extra passes on its first frame only place the crop, so
+    the segment's first pose comes from a settled crop like every other."""
+    series = track_frames(estimator, [frames[0]] * SEED_PASSES + frames, info.width, info.height, info.fps)
+    return series.select(np.arange(len(series)) >= SEED_PASSES)
+
+
+class _SegmentRun:
+    """Tracked segments handed out chunk by chunk; a segment that reaches past a chunk's end is kept for the next."""
+
+    def __init__(self, segments: Iterator[PoseSeries], empty: PoseSeries) -> None:
+        self._segments = segments
+        self._kept: PoseSeries | None = None
+        self._empty = empty
+
+    def take(self, start: int, stop: int) -> PoseSeries:
+        """The poses of analysed frames [start, stop)."""
+        parts = [self._empty]
+        while (segment := self._next()) is not None:
+            parts.append(segment)
+            if int(segment.frame_index[-1]) >= stop:
+                self._kept = segment
+                break
+        joined = PoseSeries.concat(parts)
+        return joined.select((joined.frame_index >= start) & (joined.frame_index < stop))
+
+    def _next(self) -> PoseSeries | None:
+        kept, self._kept = self._kept, None
+        return kept if kept is not None else next(self._segments, None)
 
 
 @dataclass(frozen=True)

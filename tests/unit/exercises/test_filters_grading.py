@@ -20,12 +20,13 @@ def test_short_gaps_are_bridged_long_ones_kept() -> None:
     assert np.isnan(bridged[8:16]).all()
 
 
-def test_gaps_are_bridged_only_between_values_above_the_floor() -> None:
-    values = np.array([0.0, 1.0, np.nan, np.nan, 1.2, 0.0, np.nan, 0.1])
-    times = np.arange(8) / 10.0
+def test_gaps_are_bridged_only_next_to_a_value_above_the_floor() -> None:
+    values = np.array([0.0, 1.0, np.nan, np.nan, 1.2, 0.0, np.nan, 0.1, 0.9, np.nan, 0.0])
+    times = np.arange(11) / 10.0
     bridged = bridge_gaps(values, times, max_gap_s=1.0, above=0.5)
     assert bridged[2:4].tolist() == pytest.approx([1.0667, 1.1333], abs=1e-3)
     assert np.isnan(bridged[6])
+    assert bridged[9] == pytest.approx(0.45)
 
 
 def test_running_median_removes_a_one_frame_swap_and_keeps_missing_frames_missing() -> None:

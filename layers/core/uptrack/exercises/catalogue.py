@@ -134,14 +134,24 @@ class ExerciseDefinition:
     weights: Mapping[str, float] = field(default_factory=lambda: {"depth": 0.5, "tempo": 0.15})
     cues: tuple[Cue, ...] = ()
     bounds: tuple[Bound, ...] = ()
+    alternating: bool = False
+    """Each side's limb makes its own reps (one per knee drive): the components are read per side
+    (`<signal>_left`, `<signal>_right`) and each side is counted on its own, so the brief moment where the two
+    limbs cross between drives never has to show as a return to rest."""
 
     @property
     def is_duration(self) -> bool:
         return self.kind == "duration"
 
+    @property
+    def sides(self) -> tuple[str, ...]:
+        """Suffixes of the component signals, one counting track each."""
+        return ("_left", "_right") if self.alternating else ("",)
+
     def signal_names(self) -> frozenset[str]:
         """Every signal this entry reads (components, criteria, hold bounds)."""
-        names = {c.signal for c in self.components} | {c.signal for c in self.criteria if c.reduce != "side_gap"}
+        names = {c.signal + side for c in self.components for side in self.sides}
+        names |= {c.signal for c in self.criteria if c.reduce != "side_gap"}
         names |= {f"{c.signal}_{side}" for c in self.criteria if c.reduce == "side_gap" for side in ("left", "right")}
         return frozenset(names | {b.signal for b in self.bounds} | POSTURE_SIGNALS)
 
@@ -232,7 +242,10 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
         views=_BOTH,
         posture="upright",
         phases=_REP_PHASES,
-        components=(Component("front_knee_angle", rest=170, target=_lv(125, 110, 100), ideal=90), _HIP_DEPTH),
+        components=(
+            Component("straighter_knee_angle", rest=170, target=_lv(125, 110, 100), ideal=90),
+            Component("hip_over_lower_foot", rest=0.95, target=_lv(0.78, 0.7, 0.6), ideal=0.55),
+        ),
         tempo=Tempo(counted=(0.7, 12.0), ideal=(1.0, 5.0)),
         criteria=(_UPRIGHT_TRUNK,),
         cues=(
@@ -385,8 +398,9 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
         views=_BOTH,
         posture="upright",
         phases=("down", "lifting", "top", "lowering"),
-        components=(Component("knee_lift_difference", rest=0.0, target=_lv(0.5, 0.7, 0.9), ideal=1.0),),
+        components=(Component("knee_lift", rest=0.0, target=_lv(0.5, 0.7, 0.9), ideal=1.0),),
         tempo=Tempo(counted=(0.15, 3.0), ideal=(0.25, 1.2)),
+        alternating=True,
         weights={"depth": 0.6, "tempo": 0.2},
         cues=(Cue("depth", 85, "Drive your knees up to hip height."),),
     ),

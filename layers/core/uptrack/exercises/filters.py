@@ -17,13 +17,13 @@ Floats = npt.NDArray[np.float64]
 
 
 def bridge_gaps(values: Floats, times_s: Floats, max_gap_s: float, above: float = -np.inf) -> Floats:
-    """Linearly fill NaN runs no longer than `max_gap_s` that have data on both sides, both above `above`;
+    """Linearly fill NaN runs no longer than `max_gap_s` that have data on both sides, one of them above `above`;
     other runs stay NaN."""
     result = values.copy()
     finite = np.flatnonzero(np.isfinite(values))
     for before, after in itertools.pairwise(finite):
         short = times_s[after] - times_s[before] <= max_gap_s
-        if after - before > 1 and short and min(values[before], values[after]) > above:
+        if after - before > 1 and short and max(values[before], values[after]) > above:
             span = slice(before + 1, after)
             result[span] = np.interp(times_s[span], times_s[[before, after]], values[[before, after]])
     return result

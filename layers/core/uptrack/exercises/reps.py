@@ -8,7 +8,7 @@ plausible time, and reached `RELATIVE_DEPTH` of this person's typical depth.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Final
 
 import numpy as np
@@ -31,23 +31,37 @@ RELATIVE_DEPTH: Final = 0.75
 against the person's own full ones, which also absorbs 2-D foreshortening of the absolute target."""
 
 OCCLUDED_REP_S: Final = 1.5
-"""A longer dropout is bridged when the person is mid-rep on both sides of it: a barbell plate or an arm hiding
-the body at the bottom of a rep must not split it into two halves that both fail."""
+"""A dropout up to this long is bridged when the person is mid-rep on either side of it: a barbell plate or an arm
+hiding the body at the bottom of a rep, or on the way up, must not split it into halves that both fail."""
+
+OWN_REST_QUANTILE: Final = 0.75
+"""Where between its own full reps a person comes back to, when the catalogue's start position is never reached:
+this quantile of the lowest points between reps that reached the target (most returns count, one half return
+among full ones does not move it)."""
+
+OWN_REST_MIN_TROUGHS: Final = 2
+"""Returns needed before a clip's own start position is trusted: two full reps alone may be a rep and a stumble."""
+
+MAX_OWN_REST: Final = 0.75
+"""A clip whose returns stay closer than this to the target (progress units) has no start position of its own:
+the person never really leaves the target zone (walking read as squats, pulses at the bottom), and the
+catalogue's start position stands."""
 
 PROGRESSION_STEPS: Final = (25.0, 50.0, 75.0, 100.0)
 """Progression values reported as a rep passes them (contract §3.9)."""
 
 
 def rep_progress(
-    exercise: ExerciseDefinition, difficulty: Difficulty, signals: Mapping[str, Floats], facing: Bools
+    exercise: ExerciseDefinition, difficulty: Difficulty, signals: Mapping[str, Floats], facing: Bools, side: str = ""
 ) -> tuple[Floats, float]:
-    """Per-frame progress (weighted over the components seen in each frame) and the progress of the ideal rep."""
+    """Per-frame progress (weighted over the components seen in each frame) and the progress of the ideal rep;
+    `side` picks one limb's signals of an alternating exercise."""
     total = np.zeros(len(facing))
     weight = np.zeros(len(facing))
     ideal = 0.0
     for component in exercise.components:
         span = component.target.at(difficulty) - component.rest
-        part = (signals[component.signal] - component.rest) / span
+        part = (signals[component.signal + side] - component.rest) / span
         in_view = np.where(facing, "front" in component.views, "side" in component.views)
         seen = np.isfinite(part) & in_view
         total[seen] += component.weight * part[seen]
@@ -58,14 +72,61 @@ def rep_progress(
     return progress, ideal / sum(c.weight for c in exercise.components)
 
 
+@dataclass(frozen=True)
+class _Track:
+    """One counting track: the whole body, or one limb of an alternating exercise."""
+
+    progress: Floats
+    candidates: list[Candidate]
+
+
+def _track(clip: ClipFrames, exercise: ExerciseDefinition, difficulty: Difficulty, side: str) -> _Track:
+    progress, _ = rep_progress(exercise, difficulty, clip.signals, clip.facing, side)
+    progress = clean(np.where(clip.visible, progress, np.nan), clip.times_s)
+    progress = bridge_gaps(progress, clip.times_s, OCCLUDED_REP_S, above=DEFAULT_THRESHOLDS.rest)
+    progress = from_own_rest(progress)
+    return _Track(progress, find_candidates(progress, clip.ready))
+
+
+def from_own_rest(progress: Floats) -> Floats:
+    """Progress re-based on the start position this person keeps coming back to, when it lies short of the
+    catalogue's: a camera below or beside the body foreshortens a straight arm or leg (a pull-up's dead hang seen
+    from below reads as a bent elbow), and continuous sets never quite lock out. The target stays where it was
+    (1 is still 1), so depth rules are unchanged; only where a rep starts and ends moves."""
+    troughs = _troughs_between_reps(progress)
+    if len(troughs) < OWN_REST_MIN_TROUGHS:
+        return progress
+    rest = float(np.quantile(troughs, OWN_REST_QUANTILE))
+    if not DEFAULT_THRESHOLDS.rest < rest <= MAX_OWN_REST:
+        return progress
+    rebased: Floats = (progress - rest) / (1.0 - rest)
+    return rebased
+
+
+def _troughs_between_reps(progress: Floats) -> list[float]:
+    """The lowest progress between each two consecutive runs at or past the target (breaks in the data split)."""
+    troughs: list[float] = []
+    lowest: float | None = None
+    for value in progress:
+        if not np.isfinite(value):
+            lowest = None
+        elif value >= 1.0:
+            if lowest is not None:
+                troughs.append(lowest)
+            lowest = np.inf
+        elif lowest is not None:
+            lowest = min(lowest, float(value))
+    return [t for t in troughs if np.isfinite(t)]
+
+
 def analyze_reps(
     clip: ClipFrames, exercise: ExerciseDefinition, difficulty: Difficulty, base: ExerciseAnalysis
 ) -> ExerciseAnalysis:
     """Every attempt graded, with its verdict; placement until the first counted rep; progression events."""
-    progress, ideal = rep_progress(exercise, difficulty, clip.signals, clip.facing)
-    progress = clean(np.where(clip.visible, progress, np.nan), clip.times_s)
-    progress = bridge_gaps(progress, clip.times_s, OCCLUDED_REP_S, above=DEFAULT_THRESHOLDS.rest)
-    candidates = find_candidates(progress, clip.ready)
+    _, ideal = rep_progress(exercise, difficulty, clip.signals, clip.facing, exercise.sides[0])
+    tracks = [_track(clip, exercise, difficulty, side) for side in exercise.sides]
+    found = sorted(((c, t) for t in tracks for c in t.candidates), key=lambda pair: (pair[0].start, pair[0].end))
+    candidates = [candidate for candidate, _ in found]
     verdicts = [_verdict(exercise, c, _seconds(c, clip.times_s)) for c in candidates]
     bar = _clip_bar(candidates, verdicts)
     results = tuple(_rep_result(clip, exercise, c, v, bar, ideal) for c, v in zip(candidates, verdicts, strict=True))
@@ -75,7 +136,7 @@ def analyze_reps(
         candidates=results,
         start_ms=start,
         posture=posture_states(clip, exercise, start),
-        progression=_progression(progress, clip.times_s, candidates),
+        progression=tuple(sorted(e for c, t in found for e in _progression(t.progress, clip.times_s, c))),
     )
 
 
@@ -128,13 +189,12 @@ def _rep_result(
     )
 
 
-def _progression(progress: Floats, times_s: Floats, candidates: list[Candidate]) -> tuple[tuple[int, float], ...]:
+def _progression(progress: Floats, times_s: Floats, candidate: Candidate) -> list[tuple[int, float]]:
     """(time, value) each time an attempt passes one of `PROGRESSION_STEPS`."""
+    percent = 100.0 * progress[candidate.start : candidate.peak + 1]
     events: list[tuple[int, float]] = []
-    for candidate in candidates:
-        percent = 100.0 * progress[candidate.start : candidate.peak + 1]
-        for step in PROGRESSION_STEPS:
-            reached = np.flatnonzero(percent >= step)
-            if len(reached):
-                events.append((to_ms(times_s[candidate.start + int(reached[0])]), step))
-    return tuple(events)
+    for step in PROGRESSION_STEPS:
+        reached = np.flatnonzero(percent >= step)
+        if len(reached):
+            events.append((to_ms(times_s[candidate.start + int(reached[0])]), step))
+    return events

@@ -97,15 +97,16 @@ def ankle_spread(body: Body) -> Floats:
     return result
 
 
-def hip_height(body: Body) -> Floats:
-    """Hip above ankle in leg lengths (thigh + shin): about 1 standing, about 0.5 at parallel depth."""
+def hip_height(body: Body, pick: Pick = "mean") -> Floats:
+    """Hip above ankle in leg lengths (thigh + shin): about 1 standing, about 0.5 at parallel depth. With
+    `pick="max"`, above the lower foot: a split squat's rear foot raised on a bench does not count as depth."""
     length = body.segments["thigh"] + body.segments["shin"]
 
     def measure(side: str) -> Floats:
         result: Floats = (body.xy(f"{side}_ankle")[:, 1] - body.xy(f"{side}_hip")[:, 1]) / length
         return result
 
-    return _sided(body, measure, ("hip", "ankle"))
+    return _sided(body, measure, ("hip", "ankle"), pick)
 
 
 def _foot_lift(body: Body, side: str) -> Floats:
@@ -121,12 +122,11 @@ def wrist_below_hip(body: Body) -> Floats:
     return result
 
 
-def _knee_lift_difference(body: Body) -> Floats:
-    """|left − right| knee height in thigh lengths: rises and falls once per knee drive, whichever leg."""
-    lifts = [
-        (body.xy(f"{s}_hip")[:, 1] - body.xy(f"{s}_knee")[:, 1]) / body.segments["thigh"] for s in ("left", "right")
-    ]
-    result: Floats = np.abs(lifts[0] - lifts[1])
+def _knee_lift(body: Body, side: str) -> Floats:
+    """How far one knee has risen from hanging straight below its hip, in thigh lengths: 0 standing, 1 with the
+    knee at hip height. Needs only that leg, so a knee drive of the near leg in profile is seen even while the far
+    leg is hidden, and a far-leg drive whenever its knee shows."""
+    result: Floats = 1.0 + (body.xy(f"{side}_hip")[:, 1] - body.xy(f"{side}_knee")[:, 1]) / body.segments["thigh"]
     return result
 
 
@@ -148,6 +148,7 @@ SignalFn = Callable[[Body], Floats]
 SIGNALS: Final[Mapping[str, SignalFn]] = {
     "knee_angle": lambda b: _angle(b, "hip", "knee", "ankle"),
     "front_knee_angle": lambda b: _angle(b, "hip", "knee", "ankle", "min"),
+    "straighter_knee_angle": lambda b: _angle(b, "hip", "knee", "ankle", "max"),
     "hip_angle": lambda b: _angle(b, "knee", "hip", "shoulder"),
     "elbow_angle": lambda b: _angle(b, "shoulder", "elbow", "wrist"),
     "shoulder_angle": lambda b: _angle(b, "hip", "shoulder", "elbow"),
@@ -162,12 +163,14 @@ SIGNALS: Final[Mapping[str, SignalFn]] = {
         for side in ("left", "right")
     },
     "hip_height": hip_height,
+    "hip_over_lower_foot": partial(hip_height, pick="max"),
     "shoulder_over_wrist": lambda b: _rise(b, "wrist", "shoulder", "upper_arm"),
     "wrist_over_elbow": lambda b: _rise(b, "elbow", "wrist", "forearm"),
     "wrist_over_shoulder": lambda b: _rise(b, "shoulder", "wrist", "upper_arm"),
     "elbow_over_shoulder": lambda b: _rise(b, "shoulder", "elbow", "upper_arm"),
     "shoulder_over_elbow": lambda b: _rise(b, "elbow", "shoulder", "upper_arm"),
-    "knee_lift_difference": _knee_lift_difference,
+    "knee_lift_left": partial(_knee_lift, side="left"),
+    "knee_lift_right": partial(_knee_lift, side="right"),
     "ankle_spread": ankle_spread,
     "torso_incline": torso_incline,
     "wrist_below_hip": wrist_below_hip,

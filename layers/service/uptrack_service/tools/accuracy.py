@@ -1,13 +1,18 @@
-"""`make accuracy`: predicted vs true rep counts on every shared clip with a known exercise, and per-rep grades.
+"""`make accuracy`: rep counts of the product's own entry point against the true counts of every shared clip.
 
-Truth comes from the media folder's MANIFEST.csv (never from file names). Poses are read from a cache folder of
-`<clip stem>.npz` files (a `PoseSeries` or the compact test format) or extracted here with the chosen model,
-then smoothed and analysed exactly as the pipeline does. Printed: one row per (clip, exercise) with the count
-error, then exact-match %, off-by-one % and the mean normalised error (|pred − true| / max(true, 1)), how many
-rows count the same at the pipeline's sampling rate (`analysis_fps`: every n-th frame of the full-rate series
-kept) as at the full frame rate, then for the
-clips whose manifest notes describe partial, shallow or bad-form reps, every attempt's score and what
-`minGrade=B` keeps. It is a report: the exit code is 0 whatever the numbers.
+Each manifest row with a true count is analysed twice, with default settings:
+
+- as `uptrack analyze` does it (`uptrack.pipeline.analyze_path`: chunk plan, worker processes, aggregation);
+- as the cloud does it: the validation Lambda's chunk plan, one `infer_chunk` per chunk as the inference Lambdas
+  run it, each chunk's keypoints through the object store and joined by the aggregator's `load_series`, then the
+  aggregator's `video_messages`. Both must give the same counts.
+
+Truth comes from MANIFEST.csv (never from file names). A negative row (no exercise, or reps that must not count) is
+analysed as the rep exercises `MANIFEST_EXERCISES` names for it and must count 0; a hold row reports the seconds
+held (its `true` column is 0 reps, not seconds, so holds stay out of the count statistics). Printed: one row per
+(clip, exercise), then exact %, within-one %, mean |pred − true| / max(true, 1) over the rep rows, per folder of
+the media (the class of footage), and how many rows the two paths count alike. It is a report: the exit code is 0
+whatever the numbers. `--export-poses` writes each clip's full-frame-rate poses in the compact form the tests keep.
 """
 
 from __future__ import annotations
@@ -15,21 +20,29 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-from collections.abc import Mapping
-from dataclasses import dataclass
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Final
 
 import numpy as np
-from uptrack.contract.grades import grade_at_least
-from uptrack.contract.params import AnalysisRequest, Difficulty
-from uptrack.exercises.analysis import ExerciseAnalysis, analyze_exercise
-from uptrack.exercises.catalogue import get_exercise
-from uptrack.pipeline import request_stride
-from uptrack.pose.engine import DEFAULT_MODEL, MODEL_NAMES
+from uptrack.chunks import infer_chunk
+from uptrack.contract.messages import BaseMessage, CounterMessage, ErrorMessage, ExerciseSummaryMessage, WarningMessage
+from uptrack.contract.params import AnalysisRequest, parse_query
+from uptrack.exercises.catalogue import duration_exercise_ids, exercise_ids
+from uptrack.media import probe_video
+from uptrack.pipeline import analyze_path, model_for, request_stride, video_messages
+from uptrack.pose.engine import DEFAULT_MODEL, EngineSettings, PoseEstimator, create_estimator
 from uptrack.pose.keypoints import COCO_KEYPOINTS
 from uptrack.pose.series import PoseSeries
-from uptrack.smoothing import smooth_series
+
+from uptrack_service.adapters.memory import MemoryObjectStore
+from uptrack_service.models import ChunkItem
+from uptrack_service.pipeline import aggregation
+from uptrack_service.pipeline.validation import chunk_plan
+from uptrack_service.settings import ServiceSettings
 
 MANIFEST_EXERCISES: Final[Mapping[str, tuple[str, ...]]] = {
     "squat": ("squat",),
@@ -39,58 +52,165 @@ MANIFEST_EXERCISES: Final[Mapping[str, tuple[str, ...]]] = {
     "lunge": ("lunge",),
     "situp": ("sit_up",),
     "pullup": ("pull_up",),
+    "high_knees": ("high_knees",),
+    "shoulder_press": ("shoulder_press",),
+    "lateral_raise": ("lateral_raise",),
+    "glute_bridge": ("glute_bridge",),
+    "side_lunge": ("side_lunge",),
+    "plank (hold)": ("plank",),
+    "wall_sit (hold)": ("wall_sit",),
     "plank (negative)": ("push_up", "squat"),
     "bicep_curl (partial reps)": ("bicep_curl",),
+    "dance (negative)": ("squat",),
+    "walking (negative)": ("squat", "high_knees"),
+    "stretch (negative)": ("squat", "lateral_raise"),
 }
-"""Manifest exercise names → catalogue ids to run; a negative clip is run as rep exercises that must count 0."""
+"""Manifest exercise names → catalogue ids to run. A negative clip runs as the exercise the issue of its kind is
+(squat for any motion) and as the one its motion most resembles (knee lifts when walking, an arm sweep when
+stretching); it must count 0. Names not listed map to themselves when the catalogue has that id."""
 
-FORM_NOTES: Final = ("partial", "shallow", "bad form", "bad-form")
-"""Manifest notes mentioning any of these mark a clip whose reps' grades are reported one by one."""
+#: The cloud's settings as deployed by default (only the chunking is read here; the names are placeholders).
+CLOUD_SETTINGS: Final = ServiceSettings(
+    uploads_bucket="accuracy", uploads_table="accuracy", connections_table="accuracy", tokens_table="accuracy"
+)
 
 
 @dataclass(frozen=True)
 class Clip:
-    """One manifest row with a known exercise."""
+    """One manifest video row with a true count."""
 
     path: Path
     exercise: str
     true_reps: int
-    notes: str
 
     @property
-    def stem(self) -> str:
-        return self.path.stem
+    def kind(self) -> str:
+        """The class of footage: the media folder the clip lives in."""
+        return self.path.parent.name
 
-    @property
-    def has_form_faults(self) -> bool:
-        return any(word in self.notes.lower() for word in FORM_NOTES)
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a client reads at the end of one analysis."""
+
+    count: int
+    """The final counter: reps, or whole seconds held."""
+    grades: str
+    warnings: tuple[str, ...]
+    error: str | None = None
 
 
 @dataclass(frozen=True)
 class Row:
     clip: Clip
     exercise_id: str
-    analysis: ExerciseAnalysis
-    sampled_reps: int
-    """Reps counted at the pipeline's sampling rate for this exercise."""
-
-    @property
-    def predicted(self) -> int:
-        return len(self.analysis.reps)
+    is_hold: bool
+    product: Outcome
+    cloud: Outcome
 
     @property
     def error(self) -> int:
-        return abs(self.predicted - self.clip.true_reps)
+        return abs(self.product.count - self.clip.true_reps)
+
+
+def catalogue_ids(manifest_exercise: str) -> tuple[str, ...]:
+    """The catalogue exercises a manifest row is analysed as (none when the catalogue cannot run it)."""
+    known = exercise_ids()
+    named = MANIFEST_EXERCISES.get(manifest_exercise, (manifest_exercise,))
+    return tuple(name for name in named if name in known)
 
 
 def manifest_clips(media: Path) -> list[Clip]:
-    """Rows of MANIFEST.csv whose exercise maps to the catalogue and whose true count is known."""
+    """Video rows of MANIFEST.csv with a true count."""
     with (media / "MANIFEST.csv").open(newline="") as handle:
         rows = list(csv.DictReader(handle))
     return [
-        Clip(media / row["file"], row["exercise"], int(row["true_reps"]), row.get("notes", ""))
-        for row in rows
-        if row["exercise"] in MANIFEST_EXERCISES and row["true_reps"].strip()
+        Clip(media / row["file"], row["exercise"], int(row["true_reps"])) for row in rows if row["true_reps"].strip()
+    ]
+
+
+def request_for(exercise_id: str) -> AnalysisRequest:
+    """The request `uptrack analyze PATH --exercise ID` sends: everything else at its default."""
+    query = {"source": "video", "exercise": exercise_id}
+    return parse_query(query, exercise_ids=exercise_ids(), duration_exercise_ids=duration_exercise_ids())
+
+
+def outcome(messages: Iterable[BaseMessage]) -> Outcome:
+    count, grades, warnings, error = 0, "", [], None
+    for message in messages:
+        if isinstance(message, CounterMessage) and message.final:
+            count = message.current_count
+        elif isinstance(message, ExerciseSummaryMessage):
+            grades = "".join(rep.grade or "?" for rep in message.history)
+        elif isinstance(message, WarningMessage):
+            warnings.append(message.code)
+        elif isinstance(message, ErrorMessage):
+            error = message.code
+    return Outcome(count, grades, tuple(warnings), error)
+
+
+def product_outcome(clip: Clip, exercise_id: str, workers: int) -> Outcome:
+    """`uptrack analyze` with its defaults (one onnxruntime thread per worker, a worker per CPU)."""
+    return outcome(analyze_path(clip.path, request_for(exercise_id), EngineSettings(), workers=workers))
+
+
+def cloud_outcome(clip: Clip, exercise_id: str, estimators: dict[str, PoseEstimator]) -> Outcome:
+    """The state machine's path on one machine: plan, one inference per chunk, keypoints stored, aggregated."""
+    request = request_for(exercise_id)
+    model = model_for(request)
+    if model not in estimators:
+        estimators[model] = create_estimator(EngineSettings(model=model))
+    estimator = estimators[model]
+    info = probe_video(clip.path)
+    stride = request_stride(request, info.fps)
+    objects, items = MemoryObjectStore(), []
+    for chunk in chunk_plan(info, CLOUD_SETTINGS):
+        item = ChunkItem(index=chunk.index, start=chunk.start, stop=chunk.stop, key=f"chunks/{chunk.index:05d}.npz")
+        objects.put_bytes(item.key, infer_chunk(clip.path, chunk, estimator, info, stride).to_bytes(), "npz")
+        items.append(item)
+    series = aggregation.load_series(objects, items)
+    return outcome(video_messages(series, request, expected_frames=info.frame_count))
+
+
+def count_table(rows: list[Row]) -> list[str]:
+    header = f"{'clip':<58} {'exercise':<14} {'true':>4} {'count':>5} {'cloud':>5} {'verdict':<9} grades / warnings"
+    lines = [header, "-" * len(header)]
+    for row in rows:
+        verdict = _verdict(row)
+        notes = " ".join(filter(None, [row.product.grades, *row.product.warnings, row.product.error or ""]))
+        lines.append(
+            f"{row.clip.path.stem[:58]:<58} {row.exercise_id:<14} {row.clip.true_reps:>4} {row.product.count:>5} "
+            f"{row.cloud.count:>5} {verdict:<9} {notes}"
+        )
+    return lines
+
+
+def _verdict(row: Row) -> str:
+    if row.is_hold:
+        return f"held {row.product.count}s"
+    return "exact" if row.error == 0 else "off by 1" if row.error == 1 else f"off by {row.error}"
+
+
+def summary_lines(rows: list[Row]) -> list[str]:
+    """Exact %, within-one % and mean normalised error over the rep rows, overall and per class of footage."""
+    reps = [row for row in rows if not row.is_hold]
+    same = sum(row.product.count == row.cloud.count and row.product.grades == row.cloud.grades for row in rows)
+    lines = [*_stats("all rep rows", reps), ""]
+    for kind in sorted({row.clip.kind for row in reps}):
+        lines += _stats(kind, [row for row in reps if row.clip.kind == kind])
+    lines += ["", f"cloud chunk plan gives the same counts and grades: {same}/{len(rows)}"]
+    return lines
+
+
+def _stats(label: str, rows: list[Row]) -> list[str]:
+    if not rows:
+        return [f"{label}: no rows"]
+    exact = sum(r.error == 0 for r in rows)
+    within = sum(r.error <= 1 for r in rows)
+    normalised = float(np.mean([r.error / max(r.clip.true_reps, 1) for r in rows]))
+    return [
+        f"{label:<18} rows {len(rows):>3}  exact {exact:>3} ({100 * exact / len(rows):5.1f} %)  "
+        f"within one {within:>3} ({100 * within / len(rows):5.1f} %)  MAE {normalised:.3f}"
     ]
 
 
@@ -140,98 +260,54 @@ def extract_series(path: Path, model: str) -> PoseSeries:
     return track_frames(estimator, iter_frames(path), info.width, info.height, info.fps)
 
 
-def clip_series(clip: Clip, model: str, cache: Path | None) -> PoseSeries:
-    """Cached poses when the cache has them; otherwise extracted (and written to the cache when one is given)."""
-    cached = cache / f"{clip.stem}.npz" if cache is not None else None
-    if cached is not None and cached.is_file():
-        return load_series(cached.read_bytes())
-    series = extract_series(clip.path, model)
-    if cached is not None:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        cached.write_bytes(series.to_bytes())
-    return series
-
-
-def analyse_clip(clip: Clip, series: PoseSeries, difficulty: Difficulty) -> list[Row]:
-    """Smooth like the pipeline, then analyse once per catalogue exercise the clip maps to, at the full frame rate
-    and at the pipeline's sampling rate for that exercise."""
-    smoothed = smooth_series(series)
-    rows = []
-    for exercise_id in MANIFEST_EXERCISES[clip.exercise]:
-        exercise = get_exercise(exercise_id)
-        stride = request_stride(AnalysisRequest(exercise=exercise_id), series.fps)
-        sampled = smooth_series(series.select(series.frame_index % stride == 0))
-        sampled_reps = len(analyze_exercise(sampled, exercise, difficulty).reps)
-        rows.append(Row(clip, exercise_id, analyze_exercise(smoothed, exercise, difficulty), sampled_reps))
-    return rows
-
-
-def summary_lines(rows: list[Row]) -> list[str]:
-    """Exact-match %, off-by-one % and mean normalised error over all rows."""
-    if not rows:
-        return ["no clips evaluated"]
-    exact = 100.0 * sum(r.error == 0 for r in rows) / len(rows)
-    off_by_one = 100.0 * sum(r.error <= 1 for r in rows) / len(rows)
-    normalised = float(np.mean([r.error / max(r.clip.true_reps, 1) for r in rows]))
-    same = sum(r.sampled_reps == r.predicted for r in rows)
-    return [
-        f"clips x exercises: {len(rows)}",
-        f"exact match:       {exact:.1f} %",
-        f"off by one:        {off_by_one:.1f} %",
-        f"mean |pred-true|/max(true,1): {normalised:.3f}",
-        f"pipeline sampling rate counts as the full frame rate: {same}/{len(rows)}",
-    ]
-
-
-def count_table(rows: list[Row]) -> list[str]:
-    header = f"{'clip':<52} {'exercise':<13} {'view':<5} {'true':>4} {'pred':>4} {'|err|':>5} {'sampled':>7}"
-    lines = [header, "-" * len(header)]
-    for row in rows:
-        lines.append(
-            f"{row.clip.stem[:52]:<52} {row.exercise_id:<13} {row.analysis.view:<5} {row.clip.true_reps:>4} "
-            f"{row.predicted:>4} {row.error:>5} {row.sampled_reps:>7}"
-        )
-    return lines
-
-
-def form_report(rows: list[Row]) -> list[str]:
-    """Every attempt of the clips with form faults: span, depth reached, score, grade, verdict, kept at minGrade B."""
-    lines: list[str] = []
-    for row in rows:
-        if not row.clip.has_form_faults:
-            continue
-        kept = [r for r in row.analysis.reps if grade_at_least(r.grade, "B")]
-        lines.append(
-            f"{row.clip.stem} ({row.exercise_id}): counted {row.predicted}, minGrade=B keeps {len(kept)} "
-            f"(true {row.clip.true_reps})"
-        )
-        for rep in row.analysis.candidates:
-            keep = "kept" if rep.counted and grade_at_least(rep.grade, "B") else "dropped"
-            criteria = " ".join(f"{name}={value:.0f}" for name, value in rep.criteria.items())
-            lines.append(
-                f"  {rep.start_ms / 1000:6.2f}-{rep.end_ms / 1000:6.2f}s depth {rep.peak_progress:4.2f} "
-                f"score {rep.score:5.1f} {rep.grade} {rep.reason:<9} B:{keep:<7} [{criteria}]"
-            )
-    return lines
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--media", type=Path, default=Path("../shared/media"))
-    parser.add_argument("--model", choices=MODEL_NAMES, default=DEFAULT_MODEL)
-    parser.add_argument("--cache", type=Path, help="folder of <clip stem>.npz pose series (read, and filled)")
-    parser.add_argument("--difficulty", choices=("easy", "medium", "hard"), default="medium")
-    parser.add_argument("--export-poses", type=Path, help="also write each clip's poses here in the compact form")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="as `uptrack analyze` (default)")
+    parser.add_argument("--only", default="", help="analyse only the clips whose path contains this text")
+    parser.add_argument("--json", type=Path, help="also write the rows here")
+    parser.add_argument("--export-poses", type=Path, help="write each clip's full-rate poses here (compact form)")
     args = parser.parse_args(argv)
+    clips = [clip for clip in manifest_clips(args.media) if args.only in str(clip.path)]
+    if args.export_poses is not None:
+        export_poses(clips, args.export_poses)
+        return 0
     rows: list[Row] = []
-    for clip in manifest_clips(args.media):
-        series = clip_series(clip, args.model, args.cache)
-        if args.export_poses is not None:
-            args.export_poses.mkdir(parents=True, exist_ok=True)
-            (args.export_poses / f"{clip.stem}.npz").write_bytes(compact_bytes(series))
-        rows.extend(analyse_clip(clip, series, args.difficulty))
-    print("\n".join([*count_table(rows), "", *summary_lines(rows), "", *form_report(rows)]))
+    skipped: list[str] = []
+    estimators: dict[str, PoseEstimator] = {}
+    for clip in clips:
+        ids = catalogue_ids(clip.exercise)
+        if not ids:
+            skipped.append(f"{clip.path.name} ({clip.exercise})")
+        for exercise_id in ids:
+            is_hold = exercise_id in duration_exercise_ids()
+            product = product_outcome(clip, exercise_id, args.workers)
+            rows.append(Row(clip, exercise_id, is_hold, product, cloud_outcome(clip, exercise_id, estimators)))
+            print(count_table(rows[-1:])[-1], flush=True)
+    print("\n".join(["", *count_table(rows), "", *summary_lines(rows)]))
+    if skipped:
+        print(f"\nnot in the catalogue ({len(skipped)}): " + ", ".join(skipped))
+    if args.json is not None:
+        args.json.write_text(json.dumps([_json_row(row) for row in rows], indent=1))
     return 0
+
+
+def _json_row(row: Row) -> dict[str, object]:
+    return {
+        "file": f"{row.clip.kind}/{row.clip.path.name}",
+        "exercise": row.exercise_id,
+        "true": row.clip.true_reps,
+        "hold": row.is_hold,
+        "product": asdict(row.product),
+        "cloud": asdict(row.cloud),
+    }
+
+
+def export_poses(clips: list[Clip], folder: Path) -> None:
+    """Each clip's poses at the full frame rate, one continuous track, in the compact form (tests' data)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for clip in clips:
+        (folder / f"{clip.path.stem}.npz").write_bytes(compact_bytes(extract_series(clip.path, DEFAULT_MODEL)))
 
 
 if __name__ == "__main__":
