@@ -38,6 +38,9 @@ class PostureState:
     ready: bool
     missing: tuple[str, ...]
     in_posture: bool
+    unmet: tuple[str, ...] = ()
+    """A hold's pose conditions (signal names) not yet met, with the `cues` that coach the person into the pose."""
+    cues: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
