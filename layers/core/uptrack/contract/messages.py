@@ -141,7 +141,7 @@ class ReferenceScore(_Wire):
     dist_score: Unit | None = Field(default=None, alias="distScore")
 
 
-class TestCamera(_Wire):
+class CameraPlacement(_Wire):
     """Where the camera stood for a physical test, and which way that biases the measured angles."""
 
     placement: Literal["ground", "mid", "high"]
@@ -162,7 +162,7 @@ class PhysicalTestAnalysis(_Wire):
     the camera placement, how it was measured and what it means."""
 
     peaks: dict[str, Finite]
-    camera: TestCamera
+    camera: CameraPlacement
     disclaimer: str
     method: str
     interpretation: Interpretation

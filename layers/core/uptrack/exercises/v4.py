@@ -24,6 +24,7 @@ import numpy.typing as npt
 from uptrack.contract.grades import grade_for
 from uptrack.contract.messages import (
     BaseMessage,
+    CameraPlacement,
     CounterMessage,
     ExerciseSummaryMessage,
     FormScore,
@@ -31,7 +32,6 @@ from uptrack.contract.messages import (
     Interpretation,
     PhysicalTestAnalysis,
     RepSummary,
-    TestCamera,
 )
 from uptrack.contract.params import PHYSICAL_TESTS, AnalysisRequest
 from uptrack.exercises.analysis import ExerciseAnalysis, RepResult, analyze_exercise
@@ -164,14 +164,14 @@ def _with_test_analysis(
     ]
 
 
-def _camera(pitch: float | None) -> TestCamera:
+def _camera(pitch: float | None) -> CameraPlacement:
     """Placement from the phone's pitch (positive: tilted down, so placed high); level or unknown reads as mid.
     Only a level camera sees the trunk angle undistorted."""
     if pitch is None:
-        return TestCamera(placement="mid", bias="unknown")
+        return CameraPlacement(placement="mid", bias="unknown")
     if abs(pitch) <= 15.0:
-        return TestCamera(placement="mid", bias="none")
-    return TestCamera(placement="high" if pitch > 0 else "ground", bias="unknown")
+        return CameraPlacement(placement="mid", bias="none")
+    return CameraPlacement(placement="high" if pitch > 0 else "ground", bias="unknown")
 
 
 def _interpretation(score: float, trunk_deg: float) -> Interpretation:
