@@ -7,9 +7,9 @@ Read at the clip's full frame rate, unsmoothed (a smoothing filter delays exactl
 * an attempt: the feet more than `JUMP_MIN_RISE` above the ground around it (ground = median feet height just
   before and just after, so a jump that lands a step away from where it took off is measured against each side);
 * take-off and landing: the instants the feet cross `TOE_OFF_RISE` above that ground, interpolated between frames.
-  A foot on its toes lifts the ankle by about a fifth of the shin (anatomy: heel rise of a fully plantar-flexed
-  foot), so the ankle crosses that level when the toes leave or touch the ground; the ankle moves fast there, so
-  the interpolated instants are finer than a frame;
+  When the toes leave (or touch) the ground the heel is up about 8 cm; the ankle joint, three quarters of the way
+  from the toes' pivot to the heel, is up about 6 cm, 0.15 of a 40 cm shin. The ankle moves fast there, so the
+  interpolated instants are finer than a frame;
 * `air_time_jump`: height h = g·t²/8 from the air time t (a ballistic flight rises for t/2 and falls for t/2);
 * `jump_analysis`: the hips' rise from take-off to the top of the flight (a parabola fitted to the hips in the
   air), in centimetres through the person's standing height: cmPerPixel = userHeightCm / standing pixel height,
@@ -36,7 +36,7 @@ Floats = npt.NDArray[np.float64]
 GRAVITY: Final = 9.80665
 """Standard gravity, m/s²."""
 
-TOE_OFF_RISE: Final = 0.2
+TOE_OFF_RISE: Final = 0.15
 """Ankle height on the toes above its flat-foot height, in shin lengths: the take-off and landing level."""
 
 JUMP_MIN_RISE: Final = 0.4
