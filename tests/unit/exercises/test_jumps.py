@@ -17,7 +17,7 @@ from uptrack.pipeline import request_stride, video_messages
 from uptrack.pose.keypoints import COCO_INDEX
 
 from tests.unit.exercises.motions import front
-from tests.unit.exercises.stick_figures import SHIN, Frame, series
+from tests.unit.exercises.stick_figures import SHIN, Frame, nobody, series
 
 SCHEMAS = Path(__file__).resolve().parents[3] / "docs" / "schemas"
 USER_CM = 175.0
@@ -133,3 +133,9 @@ def test_the_aggregator_times_jumps_on_the_raw_series_and_closes_with_the_summar
     types = [m.type for m in video_messages(clip, AnalysisRequest(exercise="air_time_jump"))]  # type: ignore[attr-defined]
     assert types[-3:] == ["counter", "jump_summary", "initialization"]
     assert types.count("jump_result") == 1
+
+
+def test_nobody_in_the_frame_gives_no_jump_and_a_clean_close() -> None:
+    request = AnalysisRequest(exercise="jump_analysis", user_height_cm=USER_CM)
+    wires = [dump_message(m) for m in jump_messages(series([nobody()] * 30), request)]
+    assert [w["type"] for w in wires] == ["counter", "jump_summary"]

@@ -116,10 +116,11 @@ def analyze_jumps(series: PoseSeries, exercise: str, user_height_cm: float | Non
     """Find and measure every jump of a full-frame-rate, unsmoothed series."""
     track = _track(series)
     duration = to_ms(track.times_s[-1]) if len(track.times_s) else 0
-    if not np.isfinite(track.shin_px) or track.shin_px <= 0:
-        return JumpAnalysis(exercise, None, (), (), duration)
-    calibrated = exercise == "jump_analysis" and user_height_cm is not None
-    calibration = _calibrate(track, user_height_cm) if calibrated and user_height_cm is not None else None
+    if not (np.isfinite(track.shin_px) and track.shin_px > 0 and np.any(np.isfinite(track.feet_y))):
+        return JumpAnalysis(exercise, None, (), (), duration)  # never a full pair of legs: nothing to time
+    calibration = None
+    if exercise == "jump_analysis" and user_height_cm is not None:
+        calibration = _calibrate(track, user_height_cm)
     rise = (np.nanmedian(track.feet_y) - track.feet_y) / track.shin_px
     jumps: list[Jump] = []
     discarded: list[Discarded] = []
