@@ -74,3 +74,10 @@ def test_a_side_view_deadlift_counts_its_reps(media_dir: Path, manifest: list[di
     assert code == 0, stderr
     summary = next(m for m in messages if m["type"] == "exercise_summary")
     assert summary["counter"] == int(row["true_reps"])
+
+
+def test_plotting_a_jump_is_a_typed_error_not_a_traceback(media_dir: Path, tmp_path: Path) -> None:
+    clip = media_dir / "jump" / "vertical_jump_front_barefoot_red-shirt_1jumps_rmchi.mp4"
+    code, messages, stderr = analyze(str(clip), "--query", "exercise=jump", "--plot", str(tmp_path / "p.png"))
+    assert code != 0 and messages == [messages[-1]] and messages[-1]["code"] == "feature_not_supported"
+    assert "Traceback" not in stderr
