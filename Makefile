@@ -68,6 +68,7 @@ bench: $(STAMP)
 accuracy: $(STAMP)
 	$(BIN)/python -m uptrack_service.tools.accuracy --media $(MEDIA)
 	$(BIN)/python -m uptrack_service.tools.pose_accuracy --media $(MEDIA)
+	$(BIN)/python -m uptrack_service.tools.catalogue_accuracy --media $(MEDIA)
 
 models:
 	bash models/build.sh

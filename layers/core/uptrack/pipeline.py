@@ -8,6 +8,7 @@ for the CLI, chunks in worker processes.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,12 +24,13 @@ from uptrack.contract.messages import (
     ExerciseSummaryMessage,
     ImageOverlayMessage,
     InitializationMessage,
+    JumpSummaryMessage,
     ProgressMessage,
     WarningMessage,
 )
 from uptrack.contract.params import AnalysisRequest
-from uptrack.exercises.catalogue import get_exercise
-from uptrack.exercises.session import exercise_messages
+from uptrack.exercises.catalogue import JUMP_EXERCISE_IDS, get_exercise
+from uptrack.exercises.engines import exercise_run_messages
 from uptrack.export import export_messages
 from uptrack.media import (
     DEFAULT_FPS,
@@ -59,6 +61,8 @@ ANALYSIS_FPS = 15.0
 MIN_ANALYSIS_FPS = 10.0
 #: Samples wanted across the fastest rep of ideal tempo: two in each of the four phases the counter tracks.
 SAMPLES_PER_FAST_REP = 8.0
+#: Jumps are timed from take-off to landing: every frame the video has (a frame is 33 ms of a 400 ms flight).
+FULL_RATE = math.inf
 COMPLETED = "Analysis completed"
 
 
@@ -82,9 +86,11 @@ def request_stride(request: AnalysisRequest, video_fps: float) -> int:
 def analysis_fps(request: AnalysisRequest) -> float:
     """Pose samples a second this request needs: an exercise gets `SAMPLES_PER_FAST_REP` across its fastest
     ideal rep (10 a second for squats or curls, 15 for jumping jacks), holds the lowest rate, everything else
-    (pose streams, reference matching) `ANALYSIS_FPS`. Never above `ANALYSIS_FPS`."""
+    (pose streams, reference matching) `ANALYSIS_FPS`. Never above `ANALYSIS_FPS`, except jumps: `FULL_RATE`."""
     if request.exercise is None or request.reference is not None:
         return ANALYSIS_FPS
+    if request.exercise in JUMP_EXERCISE_IDS:
+        return FULL_RATE
     exercise = get_exercise(request.exercise)
     if exercise.is_duration:
         return MIN_ANALYSIS_FPS
@@ -152,7 +158,7 @@ def video_messages(
     timeline = frame_messages(smoothed, request, pose_only)
     closing: list[BaseMessage] = []
     if request.exercise is not None:
-        analysis = exercise_messages(smoothed, request, get_exercise(request.exercise))
+        analysis = exercise_run_messages(series, smoothed, request)
         timeline += [m for m in analysis if not _is_closing(m)]
         closing += [m for m in analysis if _is_closing(m)]
     if request.reference is not None:
@@ -178,8 +184,10 @@ def _reference(references: ReferenceStore | None, reference_id: str, owner: str 
 
 
 def _is_closing(message: BaseMessage) -> bool:
-    """Final counter and summary close the stream, after every per-frame message."""
-    return isinstance(message, ExerciseSummaryMessage) or (isinstance(message, CounterMessage) and bool(message.final))
+    """Final counter and summary (exercise or jumps) close the stream, after every per-frame message."""
+    if isinstance(message, ExerciseSummaryMessage | JumpSummaryMessage):
+        return True
+    return isinstance(message, CounterMessage) and bool(message.final)
 
 
 def image_messages(path: Path, request: AnalysisRequest, estimator: PoseEstimator) -> list[BaseMessage]:

@@ -15,6 +15,7 @@ from uptrack.contract.grades import grade_at_least, grade_for
 from uptrack.contract.messages import (
     MESSAGE_TYPES,
     AnglesMessage,
+    CameraPlacement,
     CounterMessage,
     EnvironmentMessage,
     ErrorMessage,
@@ -24,16 +25,26 @@ from uptrack.contract.messages import (
     FormScoreMessage,
     ImageOverlayMessage,
     InitializationMessage,
+    Interpretation,
+    JumpCalibrationMessage,
+    JumpDiscardedMessage,
+    JumpEntry,
+    JumpHeightMessage,
+    JumpResultMessage,
+    JumpStartedMessage,
+    JumpSummaryMessage,
     Keypoint,
     KeypointsBatchMessage,
     KeypointsFrame,
     KeypointsMessage,
+    PhysicalTestAnalysis,
     PostureMessage,
     ProgressionMessage,
     ProgressMessage,
     RecommendationsMessage,
     ReferenceScore,
     RepSummary,
+    VisibleHips,
     WarningMessage,
     dump_message,
     parse_message,
@@ -80,12 +91,50 @@ EXAMPLES: list[Any] = [
     ExportReadyMessage(url="https://bucket.example/export.mp4"),
     ImageOverlayMessage.of(b"\x89PNG"),
     ProgressMessage(percent=42.5, frames_done=85, frames_total=200),
+    JumpCalibrationMessage(cm_per_pixel=0.37, baseline_y=505.3, visible_hips=VisibleHips(left=True, right=False)),
+    JumpStartedMessage(timestamp_ms=1075),
+    JumpHeightMessage(jump_height_cm=19.9, measuring=True, landed=False),
+    JumpHeightMessage(
+        jump_height_cm=19.9,
+        measuring=False,
+        landed=True,
+        final=True,
+        baseline_y=471.7,
+        min_y=398.4,
+        delta_pixels=73.3,
+        side_used="both",
+        air_time_ms=403,
+        air_time_seconds=0.403,
+        visible_hips=VisibleHips(left=True, right=True),
+    ),
+    JumpDiscardedMessage(reason="feet_not_visible", user_message="Keep both feet in the frame."),
+    JumpResultMessage(jump_number=1, jump_height_cm=19.9, air_time_ms=403, air_time_seconds=0.403, takeoff_ms=1075),
+    JumpSummaryMessage(
+        total_jumps=1,
+        avg_jump_height=19.9,
+        max_jump_height=19.9,
+        min_jump_height=19.9,
+        avg_air_time_seconds=0.403,
+        jumps=[JumpEntry(jump_number=1, jump_height_cm=19.9, air_time_ms=403, air_time_seconds=0.403)],
+    ),
+    CounterMessage(
+        current_count=1,
+        form_score=FormScore(score=52.8, avg_score=52.8, grade="E"),
+        analysis=PhysicalTestAnalysis(
+            peaks={"trunk_angle_deg": 50.0, "hip_angle_deg": 130.0},
+            camera=CameraPlacement(placement="mid", bias="none"),
+            disclaimer="For information only.",
+            method="Trunk angle at the deepest point.",
+            interpretation=Interpretation(tone="partial", title="Moderate flexibility", text="50 degrees."),
+            opinion=False,
+        ),
+    ),
 ]
 
 
 def test_every_message_type_has_an_example() -> None:
     assert {type(m) for m in EXAMPLES} == set(MESSAGE_TYPES)
-    assert len({m.model_fields["type"].default for m in MESSAGE_TYPES}) == len(MESSAGE_TYPES) == 16
+    assert len({m.model_fields["type"].default for m in MESSAGE_TYPES}) == len(MESSAGE_TYPES) == 22
 
 
 @pytest.mark.parametrize("message", EXAMPLES, ids=lambda m: str(m.type))

@@ -231,6 +231,19 @@ def test_min_grade_ignored_for_duration_exercises(hold: str) -> None:
     assert request.min_grade is None and request.ignored == {"minGrade": "A"}
 
 
+@pytest.mark.parametrize("jump", ["jump_analysis", "air_time_jump", "jump"])
+def test_min_grade_ignored_for_jump_exercises(jump: str) -> None:
+    assert parse(f"exercise={jump}&minGrade=b&userHeightCm=180").min_grade is None
+
+
+@pytest.mark.parametrize("sent", ["jump_analysis", "Jump_Analysis"])
+def test_jump_analysis_without_height_is_its_own_error_naming_the_id_sent(sent: str) -> None:
+    error = error_of(f"exercise={sent}&devicePitchDeg=10")
+    assert error.code is ErrorCode.JUMP_ANALYSIS_MISSING_HEIGHT
+    assert error.details == {"exercise": sent, "param": "userHeightCm"}
+    assert parse("exercise=jump").exercise == "air_time_jump"  # timed from the air: no height needed
+
+
 def test_min_grade_kept_for_repetition_exercises() -> None:
     assert parse("exercise=squat&minGrade=b").min_grade == "B"
 

@@ -15,9 +15,14 @@ from tests.unit.exercises.stick_figures import forearm_plank, series, squat_knee
 
 REPETITION = {
     "squat", "push_up", "lunge", "side_lunge", "bicep_curl", "hammer_curl", "jumping_jack", "low_impact_jack",
-    "shoulder_press", "lateral_raise", "glute_bridge", "high_knees", "sit_up", "pull_up",
+    "shoulder_press", "lateral_raise", "glute_bridge", "high_knees", "sit_up", "pull_up", "deadlift", "tricep_dip",
+    "calf_raise", "mountain_climber", "leg_raise", "back_flexibility_test", "shoulder_roll", "shoulder_deep_breath",
 }  # fmt: skip
-HOLDS = {"plank", "wall_sit", "balance_leg", "balance_leg_left", "balance_leg_right"}
+HOLDS = {
+    "plank", "wall_sit", "balance_leg", "balance_leg_left", "balance_leg_right", "side_plank", "chair_forward_fold",
+    "chair_side_stretch", "split", "facial_split", "pancake", "closing", "bridge", "cobra", "bow", "tiger", "camel",
+    "king_pigeon", "foot_to_hand", "i", "needle",
+}  # fmt: skip
 
 
 def test_catalogue_has_every_required_exercise_with_its_kind() -> None:
@@ -28,7 +33,7 @@ def test_catalogue_has_every_required_exercise_with_its_kind() -> None:
 
 def test_unknown_id_is_a_key_error() -> None:
     with pytest.raises(KeyError):
-        get_exercise("split")
+        get_exercise("burpee")
 
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
@@ -68,7 +73,7 @@ def test_legacy_aliases_resolve_to_catalogue_ids(given: str, expected: str) -> N
 
 def test_unknown_exercise_is_invalid_exercise_and_legacy_difficulties_map() -> None:
     with pytest.raises(UptrackError) as caught:
-        parse_query("exercise=split", exercise_ids=exercise_ids())
+        parse_query("exercise=burpee", exercise_ids=exercise_ids())
     assert caught.value.code == ErrorCode.INVALID_EXERCISE
     ids = exercise_ids()
     assert parse_query("exercise=squat&difficulty=normal", exercise_ids=ids).difficulty == "medium"

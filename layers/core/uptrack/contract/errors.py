@@ -14,6 +14,7 @@ class ErrorCode(StrEnum):
     QUOTA_EXCEEDED = "quota_exceeded"
     DEVELOPER_FEATURES_NOT_ALLOWED = "developer_features_not_allowed"
     INVALID_EXERCISE = "invalid_exercise"
+    JUMP_ANALYSIS_MISSING_HEIGHT = "jump_analysis_missing_height"
     INVALID_PARAMS = "invalid_params"
     REFERENCE_NOT_FOUND = "reference_not_found"
     VIDEO_LOAD_ERROR = "video_load_error"

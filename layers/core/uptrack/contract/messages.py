@@ -9,7 +9,9 @@ Where the contract's sources disagree we emit every spelling a client might read
 * `counter.reference_score` has both sub-score families (`poseScore`/`movementScore` and
   `nccScore`/`dtwScore`/`distScore`).
 
-Python attribute names are snake_case; the aliases are the wire names. Always serialise with `dump_message`.
+Jump messages (§3.17) use camelCase wire names, as PoseTracker's do; a physical test's `counter.analysis` (§3.6)
+is typed too. Python attribute names are snake_case; the aliases are the wire names. Always serialise with
+`dump_message`.
 Every message may carry `timestampMs` (video time in ms it refers to), `seq` (per-upload sequence number the
 pipeline sets so clients can de-duplicate retried deliveries) and `uploadId`. `progress` is uptrack's own.
 """
@@ -29,6 +31,7 @@ from uptrack.contract.grades import Grade, grade_for
 Score100 = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)]
 Unit = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
+NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 NonNegativeInt = Annotated[int, Field(ge=0)]
 
 
@@ -138,6 +141,34 @@ class ReferenceScore(_Wire):
     dist_score: Unit | None = Field(default=None, alias="distScore")
 
 
+class CameraPlacement(_Wire):
+    """Where the camera stood for a physical test, and which way that biases the measured angles."""
+
+    placement: Literal["ground", "mid", "high"]
+    bias: Literal["none", "overestimate", "underestimate", "unknown"]
+    ratio: Finite | None = None
+
+
+class Interpretation(_Wire):
+    """A physical test's result in words (§3.6)."""
+
+    tone: Literal["strong", "partial", "limited"]
+    title: str
+    text: str
+
+
+class PhysicalTestAnalysis(_Wire):
+    """`counter.analysis` of a physical test such as `back_flexibility_test` (§3.6): the measured peaks (degrees),
+    the camera placement, how it was measured and what it means."""
+
+    peaks: dict[str, Finite]
+    camera: CameraPlacement
+    disclaimer: str
+    method: str
+    interpretation: Interpretation
+    opinion: bool
+
+
 class CounterMessage(BaseMessage):
     """Count changed (reps, or seconds for holds); `final` marks the last one of an upload (§3.6)."""
 
@@ -146,7 +177,7 @@ class CounterMessage(BaseMessage):
     final: bool | None = None
     form_score: FormScore | None = None
     reference_score: ReferenceScore | None = None
-    analysis: dict[str, Any] | None = None
+    analysis: PhysicalTestAnalysis | None = None
 
 
 class FormScoreMessage(BaseMessage):
@@ -333,6 +364,92 @@ class ExerciseSummaryMessage(BaseMessage):
     history: list[RepSummary] = Field(default_factory=list)
 
 
+class VisibleHips(_Wire):
+    """Which hip keypoints were seen (jump calibration and measurement)."""
+
+    left: bool
+    right: bool
+
+
+class JumpCalibrationMessage(BaseMessage):
+    """`jump_analysis` only: the standing person gave the pixel scale (§3.17). `baselineY` is the standing hip
+    height in pixels; `devicePitchDeg` echoes the tilt the calibration accounts for."""
+
+    type: Literal["jump_calibration"] = "jump_calibration"
+    calibrated: bool = True
+    cm_per_pixel: Annotated[float, Field(gt=0, allow_inf_nan=False)] = Field(alias="cmPerPixel")
+    baseline_y: Finite = Field(alias="baselineY")
+    visible_hips: VisibleHips = Field(alias="visibleHips")
+    device_pitch_deg: Finite | None = Field(default=None, alias="devicePitchDeg")
+    message: str = "Calibration complete - ready to jump"
+
+
+class JumpStartedMessage(BaseMessage):
+    """Both feet left the ground (§3.17)."""
+
+    type: Literal["jump_started"] = "jump_started"
+    message: str = "Jump detected - measuring height"
+
+
+class JumpHeightMessage(BaseMessage):
+    """Height while measuring (at the top of the flight) and once landed (`final`), with how it was measured:
+    hip heights in pixels (`baselineY` at take-off, `minY` at the top), air time (§3.17)."""
+
+    type: Literal["jump_height"] = "jump_height"
+    jump_height_cm: NonNegative = Field(alias="jumpHeightCm")
+    measuring: bool
+    landed: bool
+    final: bool | None = None
+    baseline_y: Finite | None = Field(default=None, alias="baselineY")
+    min_y: Finite | None = Field(default=None, alias="minY")
+    delta_pixels: Finite | None = Field(default=None, alias="deltaPixels")
+    side_used: str | None = Field(default=None, alias="sideUsed")
+    air_time_ms: NonNegativeInt | None = Field(default=None, alias="airTimeMs")
+    air_time_seconds: NonNegative | None = Field(default=None, alias="airTimeSeconds")
+    visible_hips: VisibleHips | None = Field(default=None, alias="visibleHips")
+
+
+class JumpDiscardedMessage(BaseMessage):
+    """An attempt that could not be measured, why (`reason`), and what to tell the person (§3.17)."""
+
+    type: Literal["jump_discarded"] = "jump_discarded"
+    reason: str
+    user_message: str = Field(alias="userMessage")
+
+
+class JumpResultMessage(BaseMessage):
+    """One measured jump (§3.17); `takeoffMs`/`landingMs` are uptrack's: the video times of both events."""
+
+    type: Literal["jump_result"] = "jump_result"
+    jump_number: Annotated[int, Field(ge=1)] = Field(alias="jumpNumber")
+    jump_height_cm: NonNegative = Field(alias="jumpHeightCm")
+    air_time_ms: NonNegativeInt | None = Field(default=None, alias="airTimeMs")
+    air_time_seconds: NonNegative | None = Field(default=None, alias="airTimeSeconds")
+    takeoff_ms: NonNegativeInt | None = Field(default=None, alias="takeoffMs")
+    landing_ms: NonNegativeInt | None = Field(default=None, alias="landingMs")
+
+
+class JumpEntry(_Wire):
+    """One jump in `jump_summary.jumps`."""
+
+    jump_number: Annotated[int, Field(ge=1)] = Field(alias="jumpNumber")
+    jump_height_cm: NonNegative = Field(alias="jumpHeightCm")
+    air_time_ms: NonNegativeInt | None = Field(default=None, alias="airTimeMs")
+    air_time_seconds: NonNegative | None = Field(default=None, alias="airTimeSeconds")
+
+
+class JumpSummaryMessage(BaseMessage):
+    """Every jump of the upload (§3.17); heights in cm, 0 when no jump was measured."""
+
+    type: Literal["jump_summary"] = "jump_summary"
+    total_jumps: NonNegativeInt = Field(alias="totalJumps")
+    avg_jump_height: NonNegative = Field(alias="avgJumpHeight")
+    max_jump_height: NonNegative = Field(alias="maxJumpHeight")
+    min_jump_height: NonNegative = Field(alias="minJumpHeight")
+    avg_air_time_seconds: NonNegative | None = Field(default=None, alias="avgAirTimeSeconds")
+    jumps: list[JumpEntry] = Field(default_factory=list)
+
+
 class ExportReadyMessage(BaseMessage):
     """The overlay video is ready (§3.15); a URL (presigned in the cloud, file:// locally) instead of a blob URL."""
 
@@ -383,7 +500,13 @@ Message = Annotated[
     | ExerciseSummaryMessage
     | ExportReadyMessage
     | ImageOverlayMessage
-    | ProgressMessage,
+    | ProgressMessage
+    | JumpCalibrationMessage
+    | JumpStartedMessage
+    | JumpHeightMessage
+    | JumpDiscardedMessage
+    | JumpResultMessage
+    | JumpSummaryMessage,
     Field(discriminator="type"),
 ]
 
@@ -404,6 +527,12 @@ MESSAGE_TYPES: Final[tuple[type[BaseMessage], ...]] = (
     ExportReadyMessage,
     ImageOverlayMessage,
     ProgressMessage,
+    JumpCalibrationMessage,
+    JumpStartedMessage,
+    JumpHeightMessage,
+    JumpDiscardedMessage,
+    JumpResultMessage,
+    JumpSummaryMessage,
 )
 
 _MESSAGE_ADAPTER: Final[TypeAdapter[Message]] = TypeAdapter(Message)

@@ -13,7 +13,10 @@ Rules (each is tested in tests/unit/contract/test_params.py):
   reference, videoSrc, imageSrc) are an `invalid_params` error; for every other parameter the last value wins.
 * `exercise` with `reference` is an error carrying the vendor's message (video only: images ignore both).
 * `source=image` never counts: video-only parameters are moved to `ignored`, as is `imageSrc` on a video.
-* `minGrade` is ignored for duration exercises.
+* `minGrade` is ignored for duration exercises and for the custom jump exercises.
+* `jump_analysis` needs `userHeightCm` (its cm-per-pixel calibration): without it, `jump_analysis_missing_height`.
+  Exercise errors name the id as the client sent it (`jump`, not the `air_time_jump` it stands for).
+* `engine=v4` grades with V4's bands (E between D and F); the V4-only ids run on V4 whatever `engine` says.
 * Display/layout parameters are recorded in `display`; anything unrecognised goes to `unknown` (both sanitised and
   truncated, for logging only). `userExercise` is real-time only and always ignored.
 """
@@ -74,6 +77,18 @@ EXERCISE_ALIASES: Final[Mapping[str, str]] = {
     "pullup": "pull_up",
 }
 """Legacy (`face_*`, Pixel `side_*`) and common spellings, resolved before the catalogue lookup."""
+
+UNGRADED_EXERCISES: Final = frozenset({"jump_analysis", "air_time_jump"})
+"""Custom jump exercises: they report heights, not graded reps, so `minGrade` never applies."""
+
+HEIGHT_CALIBRATED_EXERCISES: Final = frozenset({"jump_analysis"})
+"""Exercises whose measurement is calibrated by the user's height: `userHeightCm` is required."""
+
+V4_ONLY_EXERCISES: Final = frozenset({"shoulder_roll", "shoulder_deep_breath", "chair_forward_fold"})
+"""Ids PoseTracker only runs on its V4 engine (§2.2); the physical test needs V4 too (§4.1)."""
+
+PHYSICAL_TESTS: Final = frozenset({"back_flexibility_test"})
+"""Physical tests: one measured repetition whose `counter` carries an `analysis` block (V4)."""
 
 DISPLAY_PARAMS: Final = (
     "showUpload", "width", "height", "containerMinHeight", "containerMaxWidth", "containerMaxHeight", "objectFit",
@@ -369,33 +384,51 @@ def parse_query(
             found.ignored[param.name] = _safe_text(value)
         else:
             fields[param.field] = param.convert(param.name, value)
-    _check_exercise(fields, found.ignored, exercise_ids, duration_exercise_ids)
+    sent = _safe_text(found.known["exercise"][-1])[:64] if "exercise" in found.known else ""
+    _check_exercise(fields, found.ignored, exercise_ids, duration_exercise_ids, sent)
     try:
-        return AnalysisRequest(**fields, display=found.display, ignored=found.ignored, unknown=found.unknown)
+        request = AnalysisRequest(**fields, display=found.display, ignored=found.ignored, unknown=found.unknown)
     except ValidationError as exc:
         field = str(exc.errors()[0]["loc"][0])
         name = _BY_FIELD.get(field, field)
         raise _invalid(name, f"{name} is out of range or malformed.") from None
+    if request.exercise in HEIGHT_CALIBRATED_EXERCISES and request.user_height_cm is None:
+        raise UptrackError(
+            ErrorCode.JUMP_ANALYSIS_MISSING_HEIGHT,
+            f"{sent} needs userHeightCm (the jumper's height in cm) to turn pixels into centimetres.",
+            {"exercise": sent, "param": "userHeightCm"},
+        )
+    return request
 
 
 def _check_exercise(
-    fields: dict[str, Any], ignored: dict[str, str], exercise_ids: Collection[str], duration_ids: Collection[str]
+    fields: dict[str, Any],
+    ignored: dict[str, str],
+    exercise_ids: Collection[str],
+    duration_ids: Collection[str],
+    sent: str,
 ) -> None:
-    """Reference/exercise exclusivity, catalogue membership, then the `minGrade` rule for holds."""
+    """Reference/exercise exclusivity, catalogue membership (the error names the id `sent`), then the `minGrade`
+    rule for holds and jumps."""
     exercise = fields.get("exercise")
     if exercise is None:
         return
     if fields.get("reference") is not None:
         raise _combine_error()
     if exercise not in exercise_ids:
-        raise UptrackError(ErrorCode.INVALID_EXERCISE, f"Unknown exercise: {exercise}", {"exercise": exercise})
-    if "min_grade" in fields and exercise in duration_ids:
+        raise UptrackError(ErrorCode.INVALID_EXERCISE, f"Unknown exercise: {sent}", {"exercise": sent})
+    if "min_grade" in fields and (exercise in duration_ids or exercise in UNGRADED_EXERCISES):
         ignored["minGrade"] = str(fields.pop("min_grade"))
 
 
+def uses_v4(request: AnalysisRequest) -> bool:
+    """Whether this request is graded by V4 (E band, no recommendations): asked for, or a V4-only exercise."""
+    return request.engine == "v4" or request.exercise in V4_ONLY_EXERCISES | PHYSICAL_TESTS
+
+
 def effective_min_grade(request: AnalysisRequest, is_duration: bool) -> MinGrade | None:
-    """The bar reps must clear, or None: images and holds never filter reps (§2.3)."""
-    if request.source == "image" or is_duration:
+    """The bar reps must clear, or None: images, holds and jump exercises never filter reps (§2.3)."""
+    if request.source == "image" or is_duration or request.exercise in UNGRADED_EXERCISES:
         return None
     return request.min_grade
 

@@ -6,7 +6,8 @@ never a code branch. Values are anatomical (degrees, body-segment lengths; see `
 A repetition exercise moves one or more `Component` signals from `rest` to the difficulty's `target`; progress
 through a rep is 0 at rest and 1 at the target, and a rep counts once it reaches 1 and comes back (contract §4.2:
 harder difficulties need a fuller range of motion). `ideal` is the value that earns a full depth score.
-A duration exercise counts seconds while every `Bound` holds.
+A duration exercise counts seconds while every `Bound` holds; a bound's `cue` coaches the person into the pose.
+Jumps are not catalogue entries: `JUMP_EXERCISE_IDS` are measured by `uptrack.exercises.jumps`.
 """
 
 from __future__ import annotations
@@ -25,19 +26,21 @@ Reduce = Literal["min", "max", "mean", "range", "side_gap"]
 
 @dataclass(frozen=True)
 class KeypointGroup:
-    """A required joint: seen on either side of the body is enough (a side view hides the far limb)."""
+    """A required joint: seen on either side of the body is enough (a side view hides the far limb); a joint of
+    the midline (`sided=False`, the nose) is one keypoint."""
 
     joint: str
+    sided: bool = True
 
     @property
-    def names(self) -> tuple[str, str]:
+    def names(self) -> tuple[str, ...]:
         """The COCO keypoints that satisfy it."""
-        return f"left_{self.joint}", f"right_{self.joint}"
+        return (f"left_{self.joint}", f"right_{self.joint}") if self.sided else (self.joint,)
 
     @property
     def label(self) -> str:
-        """What the posture message asks to bring into the frame ("hips")."""
-        return f"{self.joint}s"
+        """What the posture message asks to bring into the frame ("hips", "nose")."""
+        return f"{self.joint}s" if self.sided else self.joint
 
 
 HIPS: Final = KeypointGroup("hip")
@@ -46,6 +49,7 @@ ANKLES: Final = KeypointGroup("ankle")
 SHOULDERS: Final = KeypointGroup("shoulder")
 ELBOWS: Final = KeypointGroup("elbow")
 WRISTS: Final = KeypointGroup("wrist")
+NOSE: Final = KeypointGroup("nose", sided=False)
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,8 @@ class Bound:
     signal: str
     low: Levels | None = None
     high: Levels | None = None
+    cue: str = ""
+    """What to tell the person while this condition is not met (sent as a `posture` message)."""
 
 
 @dataclass(frozen=True)
@@ -187,6 +193,10 @@ _JACK = (
     Component("shoulder_angle", rest=25, target=_lv(100, 120, 140), ideal=150, weight=1.0),
     Component("ankle_spread", rest=0.3, target=_lv(0.6, 0.8, 1.0), ideal=1.1, weight=0.5, views=_FRONT),
 )
+_SEATED = Bound("hip_height", high=_lv(0.45, 0.4, 0.35), cue="Sit down on the floor.")
+_STRAIGHT_LEGS = Bound("knee_angle", low=_lv(140, 150, 160), cue="Straighten your legs.")
+_HANDS_AT_FEET = Bound("wrist_to_ankle", high=_lv(0.9, 0.7, 0.55), cue="Reach back and hold your feet.")
+_ON_A_CHAIR = Bound("knee_angle", low=_lv(60, 65, 70), high=_lv(130, 120, 115), cue="Sit on the chair, knees bent.")
 _JACK_CUES = (
     Cue("depth", 85, "Raise your arms higher, up over your head."),
     Cue("tempo", 60, "Keep a steady rhythm."),
@@ -507,15 +517,375 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
         criteria=(Criterion("stability", "torso_incline", "mean", good=5, bad=30),),
         cues=(Cue("stability", 70, "Stand tall on your right leg and keep your hips level."),),
     ),
+    ExerciseDefinition(
+        "deadlift",
+        "Deadlift",
+        "repetition",
+        required_keypoints=(*_ARMS[2:], *_LEGS[:2], SHOULDERS),
+        views=_BOTH,
+        posture="any",
+        phases=("floor", "lifting", "lockout", "lowering"),
+        components=(
+            Component("wrist_below_hip", rest=0.5, target=_lv(0.25, 0.15, 0.1), ideal=0.0),
+            Component("hip_angle", rest=90, target=_lv(150, 160, 168), ideal=178, views=_SIDE),
+        ),
+        tempo=Tempo(counted=(1.0, 15.0), ideal=(1.5, 6.0)),
+        criteria=(Criterion("lockout", "hip_angle", "max", good=170, bad=145, weight=0.2, views=_SIDE),),
+        cues=(
+            Cue("depth", 85, "Stand all the way up: hips and knees locked out at the top."),
+            Cue("lockout", 70, "Squeeze your hips through at the top: no leaning back, no soft hips."),
+        ),
+    ),
+    ExerciseDefinition(
+        "tricep_dip",
+        "Tricep dip",
+        "repetition",
+        required_keypoints=_ARMS,
+        views=_BOTH,
+        posture="upright",
+        phases=("top", "lowering", "bottom", "pressing"),
+        components=(
+            Component("elbow_angle", rest=160, target=_lv(115, 100, 90), ideal=80),
+            Component("shoulder_over_wrist", rest=1.6, target=_lv(1.0, 0.8, 0.6), ideal=0.3),
+        ),
+        tempo=Tempo(counted=(0.6, 12.0), ideal=(1.0, 5.0)),
+        criteria=(_ELBOW_SYMMETRY,),
+        cues=(Cue("depth", 85, "Lower until your upper arms are parallel to the floor, then press to straight arms."),),
+    ),
+    ExerciseDefinition(
+        "calf_raise",
+        "Calf raise",
+        "repetition",
+        required_keypoints=_LEGS,
+        views=_BOTH,
+        posture="upright",
+        phases=("heels down", "rising", "top", "lowering"),
+        components=(Component("body_rise", rest=0.0, target=_lv(0.06, 0.08, 0.1), ideal=0.15),),
+        tempo=Tempo(counted=(0.4, 10.0), ideal=(1.0, 4.0)),
+        weights={"depth": 0.6, "tempo": 0.2},
+        cues=(
+            Cue("depth", 85, "Rise all the way onto the balls of your feet."),
+            Cue("tempo", 70, "Slow down: pause at the top and lower your heels under control."),
+        ),
+    ),
+    ExerciseDefinition(
+        "mountain_climber",
+        "Mountain climber",
+        "repetition",
+        required_keypoints=(*_ARMS[:1], *_LEGS),
+        views=_BOTH,
+        posture="horizontal",
+        phases=("plank", "driving", "knee in", "returning"),
+        components=(Component("hip_angle_gap", rest=30, target=_lv(55, 65, 75), ideal=95),),
+        tempo=Tempo(counted=(0.12, 3.0), ideal=(0.2, 1.2)),
+        weights={"depth": 0.6, "tempo": 0.2},
+        cues=(Cue("depth", 85, "Drive each knee all the way towards your chest."),),
+    ),
+    ExerciseDefinition(
+        "leg_raise",
+        "Leg raise",
+        "repetition",
+        required_keypoints=(SHOULDERS, *_LEGS[:2]),
+        views=_SIDE,
+        posture="horizontal",
+        phases=("legs down", "raising", "legs up", "lowering"),
+        components=(Component("body_line", rest=160, target=_lv(135, 125, 115), ideal=90),),
+        tempo=Tempo(counted=(0.8, 12.0), ideal=(1.5, 6.0)),
+        criteria=(Criterion("straight_legs", "knee_angle", "min", good=165, bad=100, weight=0.2),),
+        cues=(
+            Cue("depth", 85, "Raise your legs until they point at the ceiling."),
+            Cue("straight_legs", 70, "Keep your legs straight as you raise them."),
+        ),
+    ),
+    ExerciseDefinition(
+        "back_flexibility_test",
+        "Back flexibility test",
+        "repetition",
+        required_keypoints=(SHOULDERS, *_LEGS),
+        views=_SIDE,
+        posture="upright",
+        phases=("standing", "bending", "deepest", "returning"),
+        components=(Component("torso_incline", rest=15, target=_lv(30, 40, 50), ideal=75),),
+        tempo=Tempo(counted=(1.0, 30.0), ideal=(2.0, 15.0)),
+        cues=(Cue("depth", 85, "Bend forward from the hips as far as you comfortably can, knees straight."),),
+    ),
+    ExerciseDefinition(
+        "shoulder_roll",
+        "Shoulder roll",
+        "repetition",
+        required_keypoints=(NOSE, SHOULDERS),
+        views=_BOTH,
+        posture="upright",
+        phases=("relaxed", "lifting", "top", "rolling back"),
+        components=(Component("neck_shrug", rest=0.0, target=_lv(0.05, 0.07, 0.09), ideal=0.14),),
+        tempo=Tempo(counted=(0.6, 10.0), ideal=(1.0, 4.0)),
+    ),
+    ExerciseDefinition(
+        "shoulder_deep_breath",
+        "Shoulder deep breath",
+        "repetition",
+        required_keypoints=_ARMS,
+        views=_FRONT,
+        posture="upright",
+        phases=("arms down", "inhaling", "arms up", "exhaling"),
+        components=(Component("shoulder_angle", rest=25, target=_lv(120, 140, 155), ideal=170),),
+        tempo=Tempo(counted=(1.5, 30.0), ideal=(4.0, 12.0)),
+        criteria=(_ARM_SYMMETRY,),
+    ),
+    ExerciseDefinition(
+        "side_plank",
+        "Side plank",
+        "duration",
+        required_keypoints=(*_ARMS[:2], *_LEGS),
+        views=_FRONT,
+        posture="horizontal",
+        phases=("hold",),
+        bounds=(
+            Bound("body_line", low=_lv(150, 160, 165), cue="Lift your hips: one straight line from head to feet."),
+            Bound("torso_incline", low=_lv(40, 45, 50), cue="Lie on your side, propped on one arm."),
+            Bound("support_arm", low=_lv(0.5, 0.6, 0.7), cue="Put your supporting elbow under your shoulder."),
+        ),
+        criteria=(Criterion("body_line", "body_line", "mean", good=175, bad=150),),
+        cues=(Cue("body_line", 70, "Keep your hips up in line with your shoulders and ankles."),),
+    ),
+    ExerciseDefinition(
+        "chair_forward_fold",
+        "Chair forward fold",
+        "duration",
+        required_keypoints=(SHOULDERS, *_LEGS),
+        views=_SIDE,
+        posture="any",
+        phases=("hold",),
+        bounds=(
+            _ON_A_CHAIR,
+            Bound("hip_angle", high=_lv(75, 65, 55), cue="Fold forward from the hips, chest towards your thighs."),
+        ),
+        criteria=(Criterion("depth", "hip_angle", "mean", good=35, bad=75),),
+    ),
+    ExerciseDefinition(
+        "chair_side_stretch",
+        "Chair side stretch",
+        "duration",
+        required_keypoints=(*_ARMS[:2], HIPS),
+        views=_FRONT,
+        posture="any",
+        phases=("hold",),
+        bounds=(
+            Bound("raised_arm_angle", low=_lv(130, 140, 150), cue="Reach one arm up over your head."),
+            Bound("torso_incline", low=_lv(10, 15, 20), high=_lv(60, 55, 50), cue="Lean your upper body sideways."),
+        ),
+        criteria=(Criterion("depth", "torso_incline", "mean", good=35, bad=10),),
+    ),
+    ExerciseDefinition(
+        "split",
+        "Front split",
+        "duration",
+        required_keypoints=_LEGS,
+        views=_SIDE,
+        posture="any",
+        phases=("hold",),
+        bounds=(
+            Bound("leg_split_angle", low=_lv(130, 145, 160), cue="Slide your front leg forward and back leg back."),
+            Bound("hip_height", high=_lv(0.45, 0.35, 0.25), cue="Lower your hips towards the floor."),
+            Bound("torso_incline", high=_lv(50, 45, 40), cue="Keep your chest up."),
+        ),
+        criteria=(Criterion("depth", "leg_split_angle", "mean", good=175, bad=130),),
+    ),
+    ExerciseDefinition(
+        "facial_split",
+        "Middle split",
+        "duration",
+        required_keypoints=_LEGS,
+        views=_FRONT,
+        posture="any",
+        phases=("hold",),
+        bounds=(
+            Bound("leg_split_angle", low=_lv(120, 135, 150), cue="Slide your feet further apart to the sides."),
+            Bound("hip_height", high=_lv(0.45, 0.35, 0.25), cue="Lower your hips towards the floor."),
+            Bound("torso_incline", high=_lv(50, 45, 40), cue="Keep your chest up."),
+        ),
+        criteria=(Criterion("depth", "leg_split_angle", "mean", good=175, bad=120),),
+    ),
+    ExerciseDefinition(
+        "pancake",
+        "Pancake",
+        "duration",
+        required_keypoints=(SHOULDERS, *_LEGS),
+        views=_SIDE,
+        posture="any",
+        phases=("hold",),
+        bounds=(
+            _SEATED,
+            _STRAIGHT_LEGS,
+            Bound("torso_incline", low=_lv(40, 50, 60), cue="Fold forward between your legs, chest to the floor."),
+        ),
+        criteria=(Criterion("depth", "torso_incline", "mean", good=80, bad=40),),
+    ),
+    ExerciseDefinition(
+        "closing",
+        "Closing (pike)",
+        "duration",
+        required_keypoints=(SHOULDERS, *_LEGS),
+        views=_SIDE,
+        posture="any",
+        phases=("hold",),
+        bounds=(
+            _SEATED,
+            _STRAIGHT_LEGS,
+            Bound("hip_angle", high=_lv(65, 55, 45), cue="Fold forward over your legs, chest to your knees."),
+        ),
+        criteria=(Criterion("depth", "hip_angle", "mean", good=25, bad=65),),
+    ),
+    ExerciseDefinition(
+        "bridge",
+        "Bridge",
+        "duration",
+        required_keypoints=(SHOULDERS, *_LEGS),
+        views=_SIDE,
+        posture="horizontal",
+        phases=("hold",),
+        bounds=(
+            Bound("hip_angle", low=_lv(145, 155, 165), cue="Push your hips up: knees, hips and shoulders in line."),
+            Bound("knee_angle", high=_lv(125, 115, 105), cue="Bend your knees, feet flat on the floor."),
+            Bound("hip_over_shoulder", low=_lv(0.2, 0.3, 0.4), cue="Keep your shoulders on the floor, hips high."),
+        ),
+        criteria=(Criterion("depth", "hip_angle", "mean", good=175, bad=145),),
+    ),
+    ExerciseDefinition(
+        "cobra",
+        "Cobra",
+        "duration",
+        required_keypoints=(*_ARMS, *_LEGS[:2]),
+        views=_SIDE,
+        posture="horizontal",
+        phases=("hold",),
+        bounds=(
+            Bound("elbow_angle", low=_lv(135, 145, 155), cue="Press your chest up, arms nearly straight."),
+            Bound("torso_incline", low=_lv(20, 25, 30), high=_lv(70, 65, 60), cue="Lift your chest off the mat."),
+            Bound("hip_height", high=_lv(0.4, 0.35, 0.3), cue="Keep your hips and legs on the mat."),
+        ),
+        criteria=(Criterion("depth", "elbow_angle", "mean", good=170, bad=120),),
+        cues=(Cue("depth", 70, "Straighten your arms to lift your chest higher."),),
+    ),
+    ExerciseDefinition(
+        "bow",
+        "Bow",
+        "duration",
+        required_keypoints=(*_ARMS, *_LEGS),
+        views=_SIDE,
+        posture="horizontal",
+        phases=("hold",),
+        bounds=(
+            _HANDS_AT_FEET,
+            Bound("knee_angle", high=_lv(110, 100, 90), cue="Bend your knees, heels towards your hips."),
+            Bound("torso_incline", low=_lv(25, 30, 35), high=_lv(85, 80, 75), cue="Lift your chest and thighs."),
+        ),
+        criteria=(Criterion("depth", "torso_incline", "mean", good=45, bad=85),),
+    ),
+    ExerciseDefinition(
+        "tiger",
+        "Tiger",
+        "duration",
+        required_keypoints=(*_ARMS, *_LEGS),
+        views=_SIDE,
+        posture="horizontal",
+        phases=("hold",),
+        bounds=(
+            Bound("wrist_below_hip", low=_lv(0.5, 0.6, 0.7), cue="Come onto your hands and knees."),
+            Bound("hip_angle_min", high=_lv(130, 120, 110), cue="Keep the supporting knee under your hip."),
+            Bound("hip_angle_max", low=_lv(145, 155, 165), cue="Stretch one leg back and up."),
+        ),
+        criteria=(Criterion("depth", "hip_angle_max", "mean", good=180, bad=145),),
+    ),
+    ExerciseDefinition(
+        "camel",
+        "Camel",
+        "duration",
+        required_keypoints=(*_ARMS, *_LEGS),
+        views=_SIDE,
+        posture="any",
+        phases=("hold",),
+        bounds=(
+            Bound("knee_angle", low=_lv(50, 55, 60), high=_lv(125, 115, 110), cue="Kneel with your thighs upright."),
+            _HANDS_AT_FEET,
+            Bound("torso_incline", low=_lv(15, 25, 35), cue="Lean back, opening your chest to the ceiling."),
+        ),
+        criteria=(Criterion("depth", "torso_incline", "mean", good=60, bad=15),),
+    ),
+    ExerciseDefinition(
+        "king_pigeon",
+        "King pigeon",
+        "duration",
+        required_keypoints=(*_ARMS, *_LEGS),
+        views=_SIDE,
+        posture="any",
+        phases=("hold",),
+        bounds=(
+            Bound("leg_split_angle", low=_lv(100, 120, 140), cue="Front knee forward, back leg long behind you."),
+            Bound("knee_angle_min", high=_lv(100, 90, 80), cue="Bend your back knee, foot towards your head."),
+            Bound("wrist_over_shoulder", low=_lv(0.3, 0.5, 0.7), cue="Reach your hands up and back to your foot."),
+        ),
+        criteria=(Criterion("depth", "leg_split_angle", "mean", good=170, bad=100),),
+    ),
+    ExerciseDefinition(
+        "foot_to_hand",
+        "Foot to hand",
+        "duration",
+        required_keypoints=(*_ARMS[2:], *_LEGS),
+        views=_BOTH,
+        posture="upright",
+        phases=("hold",),
+        bounds=(
+            Bound("foot_lift", low=_lv(1.2, 1.5, 1.8), cue="Lift one leg up to hip height."),
+            Bound("wrist_to_ankle", high=_lv(0.9, 0.7, 0.55), cue="Hold the raised foot with your hand."),
+            Bound("torso_incline", high=_lv(35, 30, 25), cue="Stand tall on the supporting leg."),
+        ),
+        criteria=(Criterion("depth", "foot_lift", "mean", good=2.0, bad=1.2),),
+    ),
+    ExerciseDefinition(
+        "i",
+        "Standing I",
+        "duration",
+        required_keypoints=(*_ARMS, *_LEGS),
+        views=_FRONT,
+        posture="upright",
+        phases=("hold",),
+        bounds=(
+            Bound("shoulder_angle", low=_lv(145, 155, 165), cue="Raise both arms straight overhead."),
+            Bound("elbow_angle", low=_lv(145, 155, 165), cue="Straighten your arms."),
+            Bound("knee_angle", low=_lv(155, 160, 165), cue="Straighten your legs."),
+            Bound("ankle_spread", high=_lv(0.8, 0.6, 0.45), cue="Bring your feet together."),
+        ),
+        criteria=(Criterion("depth", "shoulder_angle", "mean", good=175, bad=145),),
+    ),
+    ExerciseDefinition(
+        "needle",
+        "Needle (standing split)",
+        "duration",
+        required_keypoints=(*_ARMS[2:], *_LEGS),
+        views=_SIDE,
+        posture="any",
+        phases=("hold",),
+        bounds=(
+            Bound("torso_incline", low=_lv(100, 115, 130), cue="Fold forward, head towards your standing knee."),
+            Bound("wrist_below_hip", low=_lv(0.6, 0.8, 1.0), cue="Bring your hands down to the floor."),
+            Bound("leg_split_angle", low=_lv(110, 130, 150), cue="Lift your back leg high behind you."),
+        ),
+        criteria=(Criterion("depth", "leg_split_angle", "mean", good=175, bad=110),),
+    ),
 )
 """Every exercise uptrack runs, in catalogue order."""
 
 _BY_ID: Final[Mapping[str, ExerciseDefinition]] = {e.id: e for e in EXERCISES}
 
+JUMP_EXERCISE_IDS: Final = frozenset({"jump_analysis", "air_time_jump"})
+"""PoseTracker's custom jump exercises: measured by `uptrack.exercises.jumps`, not by the rep and hold engine."""
+
 
 def exercise_ids() -> frozenset[str]:
-    """Catalogue ids (aliases are resolved by the contract parser before lookup)."""
-    return frozenset(_BY_ID)
+    """Every id a request may name: catalogue entries and the jumps (aliases are resolved by the contract parser
+    before lookup)."""
+    return frozenset(_BY_ID) | JUMP_EXERCISE_IDS
 
 
 def duration_exercise_ids() -> frozenset[str]:

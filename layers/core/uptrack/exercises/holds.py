@@ -13,10 +13,10 @@ import numpy as np
 import numpy.typing as npt
 
 from uptrack.contract.params import Difficulty
-from uptrack.exercises.catalogue import ExerciseDefinition
+from uptrack.exercises.catalogue import Bound, ExerciseDefinition
 from uptrack.exercises.clip import ClipFrames, posture_states, steady, to_ms
 from uptrack.exercises.grading import criterion_score, fired_cues
-from uptrack.exercises.results import ExerciseAnalysis
+from uptrack.exercises.results import ExerciseAnalysis, PostureState
 
 Floats = npt.NDArray[np.float64]
 Bools = npt.NDArray[np.bool_]
@@ -25,16 +25,44 @@ MAX_STEP_S: Final = 0.25
 """Longest time one frame may add to a hold (a gap in the video never counts as holding)."""
 
 
+def bound_met(clip: ClipFrames, bound: Bound, difficulty: Difficulty) -> Bools:
+    """Frames where one pose condition holds (an unseen signal never does)."""
+    values = clip.signals[bound.signal]
+    met = np.isfinite(values)
+    if bound.low is not None:
+        met &= values >= bound.low.at(difficulty)
+    if bound.high is not None:
+        met &= values <= bound.high.at(difficulty)
+    return met
+
+
 def holding_frames(clip: ClipFrames, exercise: ExerciseDefinition, difficulty: Difficulty) -> Bools:
     """Frames in a valid hold: ready, and every bound satisfied (steadied over half a second)."""
     holding = clip.ready.copy()
     for bound in exercise.bounds:
-        values = clip.signals[bound.signal]
-        if bound.low is not None:
-            holding &= values >= bound.low.at(difficulty)
-        if bound.high is not None:
-            holding &= values <= bound.high.at(difficulty)
+        holding &= bound_met(clip, bound, difficulty)
     return steady(holding, clip.times_s, 0.5)
+
+
+def pose_cues(
+    clip: ClipFrames, exercise: ExerciseDefinition, difficulty: Difficulty, start_ms: int | None
+) -> tuple[PostureState, ...]:
+    """While the person is placed and ready but not yet in the pose: which conditions are unmet, each time that
+    set changes (steadied like placement), so the client can coach them into the pose before the clock starts."""
+    met = [steady(bound_met(clip, b, difficulty), clip.times_s) for b in exercise.bounds]
+    states: list[PostureState] = []
+    for i, t in enumerate(clip.times_s):
+        if start_ms is not None and to_ms(t) >= start_ms:
+            break
+        unmet = [b for b, ok in zip(exercise.bounds, met, strict=True) if not ok[i]]
+        if not clip.ready[i] or not unmet:
+            continue
+        state = PostureState(
+            to_ms(t), False, (), True, tuple(b.signal for b in unmet), tuple(b.cue for b in unmet if b.cue)
+        )
+        if not states or states[-1].unmet != state.unmet:
+            states.append(state)
+    return tuple(states)
 
 
 def analyze_hold(
@@ -56,7 +84,12 @@ def analyze_hold(
         hold_score=round(float(np.mean(list(scores.values()))), 1) if scores and ticks else None,
         hold_cues=fired_cues(exercise, scores),
         start_ms=start,
-        posture=posture_states(clip, exercise, start),
+        posture=tuple(
+            sorted(
+                (*posture_states(clip, exercise, start), *pose_cues(clip, exercise, difficulty, start)),
+                key=lambda state: state.timestamp_ms,
+            )
+        ),
     )
 
 

@@ -39,6 +39,9 @@ class PostureState:
     ready: bool
     missing: tuple[KeypointGroup, ...]
     in_posture: bool
+    unmet: tuple[str, ...] = ()
+    """A hold's pose conditions (signal names) not yet met, with the `cues` that coach the person into the pose."""
+    cues: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

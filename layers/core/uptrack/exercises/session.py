@@ -84,6 +84,14 @@ def _posture(state: PostureState, exercise: ExerciseDefinition) -> PostureMessag
             requirements=[f"{exercise.posture}_posture"],
             timestamp_ms=state.timestamp_ms,
         )
+    if state.cues:
+        return PostureMessage(
+            message=" ".join(state.cues),
+            direction="in-frame",
+            ready=False,
+            requirements=list(state.unmet),
+            timestamp_ms=state.timestamp_ms,
+        )
     return PostureMessage(
         message="Ready: you can start.", direction="in-frame", ready=True, timestamp_ms=state.timestamp_ms
     )

@@ -143,6 +143,84 @@ def _paired_side(body: Body, side: str, first: str, vertex: str, last: str) -> F
     return result
 
 
+def _raw_angle(body: Body, first: str, vertex: str, last: str, pick: Literal["min", "max", "gap"]) -> Floats:
+    """Both sides' angle combined by `pick` whatever their confidence: for poses where one limb does something
+    different from the other (one leg driven forward, one leg extended back), the far limb must not be dropped.
+    `gap` is the left/right difference (NaN unless both were seen): it rises and falls once per knee drive of
+    either leg, as the thighs part and cross again."""
+    left, right = (
+        joint_angle(*(body.xy(f"{side}_{j}").astype(np.float32) for j in (first, vertex, last))).astype(np.float64)
+        for side in ("left", "right")
+    )
+    if pick == "gap":
+        gap: Floats = np.abs(left - right)
+        return gap
+    result: Floats = np.fmin(left, right) if pick == "min" else np.fmax(left, right)
+    return result
+
+
+def body_rise(body: Body) -> Floats:
+    """How far the whole body stands above its lowest position on the clip, in shin lengths (a calf raise lifts
+    ankles, knees, hips and shoulders together by the heel's rise); the mean over the joints seen damps jitter.
+
+    The lowest position is each joint's 90th percentile image height: a still camera sees the feet flat most of
+    the time between raises."""
+    rises = []
+    for joint in ("ankle", "knee", "hip", "shoulder"):
+        for side in ("left", "right"):
+            heights = body.xy(f"{side}_{joint}")[:, 1]
+            if np.count_nonzero(np.isfinite(heights)) >= 5:
+                rises.append((np.nanpercentile(heights, 90) - heights) / body.segments["shin"])
+    if not rises:
+        return np.full(len(body.points), np.nan)
+    with np.errstate(invalid="ignore"):
+        result: Floats = np.nanmean(np.vstack(rises), axis=0)
+    return result
+
+
+def neck_shrug(body: Body) -> Floats:
+    """Shoulders raised towards the ears, in flank lengths, against the clip's relaxed neck (its 90th percentile
+    nose-to-shoulder height): 0 relaxed, about 0.1 at the top of a shoulder roll."""
+    neck = _mid(body, "shoulder")[:, 1] - body.xy("nose")[:, 1]
+    if np.count_nonzero(np.isfinite(neck)) < 5:
+        return np.full(len(neck), np.nan)
+    result: Floats = (np.nanpercentile(neck, 90) - neck) / body.segments["flank"]
+    return result
+
+
+def leg_split_angle(body: Body) -> Floats:
+    """Angle between the two thighs at the hips in degrees: about 10 standing, 180 in a full split (front split in
+    profile, middle split facing the camera)."""
+    hip = _mid(body, "hip")
+    left, right = body.xy("left_knee") - hip, body.xy("right_knee") - hip
+    cosine = np.sum(left * right, axis=-1) / (np.linalg.norm(left, axis=-1) * np.linalg.norm(right, axis=-1))
+    result: Floats = np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0)))
+    return result
+
+
+def wrist_to_ankle(body: Body) -> Floats:
+    """Closest hand-to-foot distance in shin lengths (either hand, either foot): small when a hand holds a foot."""
+    pairs = [
+        np.linalg.norm(body.xy(f"{hand}_wrist") - body.xy(f"{foot}_ankle"), axis=-1)
+        for hand in ("left", "right")
+        for foot in ("left", "right")
+    ]
+    with np.errstate(invalid="ignore"):
+        result: Floats = np.nanmin(np.vstack(pairs), axis=0) / body.segments["shin"]
+    return result
+
+
+def thigh_rise(body: Body) -> Floats:
+    """Vertical extent of the more horizontal thigh in thigh lengths (knee below hip): 1 standing, about 0 with the
+    thigh parallel to the floor at the bottom of a squat (V4's `min_leg_ratio`)."""
+    lifts = [
+        (body.xy(f"{s}_knee")[:, 1] - body.xy(f"{s}_hip")[:, 1]) / body.segments["thigh"] for s in ("left", "right")
+    ]
+    with np.errstate(invalid="ignore"):
+        result: Floats = np.fmin(lifts[0], lifts[1])
+    return result
+
+
 SignalFn = Callable[[Body], Floats]
 
 SIGNALS: Final[Mapping[str, SignalFn]] = {
@@ -178,6 +256,18 @@ SIGNALS: Final[Mapping[str, SignalFn]] = {
     "left_foot_lift": lambda b: _foot_lift(b, "left"),
     "right_foot_lift": lambda b: _foot_lift(b, "right"),
     "foot_lift": lambda b: np.abs(_foot_lift(b, "left")),
+    "hip_angle_min": lambda b: _raw_angle(b, "knee", "hip", "shoulder", "min"),
+    "hip_angle_max": lambda b: _raw_angle(b, "knee", "hip", "shoulder", "max"),
+    "hip_angle_gap": lambda b: _raw_angle(b, "knee", "hip", "shoulder", "gap"),
+    "knee_angle_min": lambda b: _raw_angle(b, "hip", "knee", "ankle", "min"),
+    "raised_arm_angle": lambda b: _raw_angle(b, "hip", "shoulder", "elbow", "max"),
+    "support_arm": lambda b: _rise(b, "elbow", "shoulder", "upper_arm", "max"),
+    "hip_over_shoulder": lambda b: _rise(b, "shoulder", "hip", "flank"),
+    "body_rise": body_rise,
+    "neck_shrug": neck_shrug,
+    "leg_split_angle": leg_split_angle,
+    "wrist_to_ankle": wrist_to_ankle,
+    "thigh_rise": thigh_rise,
 }
 """Every signal name a catalogue entry may use."""
 

@@ -25,7 +25,7 @@ from uptrack.contract.messages import (
     KeypointsMessage,
 )
 from uptrack.contract.params import AnalysisRequest, Difficulty
-from uptrack.exercises.catalogue import ExerciseDefinition, get_exercise
+from uptrack.exercises.catalogue import JUMP_EXERCISE_IDS, ExerciseDefinition, get_exercise
 from uptrack.exercises.filters import clean
 from uptrack.exercises.signals import compute_signals
 from uptrack.export import GRADE_COLOURS
@@ -69,6 +69,8 @@ class PlotRecorder:
     def __init__(self, out: Path, video: Path, request: AnalysisRequest) -> None:
         if request.exercise is None or request.source != "video":
             raise UptrackError(ErrorCode.INVALID_PARAMS, "--plot needs a video and --exercise.", {})
+        if request.exercise in JUMP_EXERCISE_IDS:
+            raise UptrackError(ErrorCode.FEATURE_NOT_SUPPORTED, "--plot draws reps and holds, not jumps.", {})
         self.out = out
         self.video = video
         self.exercise = get_exercise(request.exercise)
