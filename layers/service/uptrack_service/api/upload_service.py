@@ -32,7 +32,7 @@ from uptrack_service.models import (
     upload_not_found,
 )
 from uptrack_service.observability import logger, metrics
-from uptrack_service.pipeline.fetch import FetchPolicy, fetch_into
+from uptrack_service.pipeline.fetch import check_media_url, fetch_into, fetch_policy
 from uptrack_service.ports import FetchLauncher, ObjectStore, ReferenceIndex, UploadStore
 from uptrack_service.settings import ServiceSettings
 
@@ -158,6 +158,9 @@ def create_upload(
             raise UptrackError(
                 ErrorCode.MEDIA_TOO_LARGE, f"The file is larger than {max_bytes} bytes.", {"maxBytes": max_bytes}
             )
+    else:
+        param = "imageSrc" if request.source == "image" else "videoSrc"
+        check_media_url(remote, param, fetch_policy(deps.settings, max_bytes))
     now = deps.now()
     _check_reference(request, deps)
     token = authorize(request.token, request, deps.tokens, now)
@@ -273,12 +276,7 @@ def fetch_media(upload_id: str, deps: UploadDeps, delivery: Delivery) -> str:
     url = request.image_src if request.source == "image" else request.video_src
     if url is None:
         return "skipped"
-    policy = FetchPolicy(
-        max_bytes=record.max_bytes,
-        timeout_s=deps.settings.fetch_timeout_s,
-        allow_loopback=deps.settings.fetch_allow_loopback,
-        allowed_ports=deps.settings.allowed_ports(),
-    )
+    policy = fetch_policy(deps.settings, record.max_bytes)
     try:
         size = fetch_into(url, request.source, deps.objects, record.object_key, policy)
     except UptrackError as error:
