@@ -253,7 +253,7 @@ class _CappedReader:
         try:
             self._deadline.remaining()
             data = self._response.read(max(0, want))
-            if not data and want > 0 and self._deadline.expired:  # the cut reads as the end of a body
+            if self._deadline.expired:  # the cut reads as the end of the body, or as a short last read
                 raise FetchError(_TOO_SLOW)
         except FetchError as exc:
             self.failure = exc
