@@ -187,12 +187,19 @@ class _Trickler(socketserver.BaseRequestHandler):
 HEADERS = b"HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\nConnection: close\r\n"
 
 
+TLS_RECORD = b"\x16\x03\x03\x40\x00"  # a handshake record announcing 16 KiB, which then trickles in
+
+
 @pytest.mark.parametrize(
-    ("at_once", "trickled"),
-    [(b"", HEADERS + b"X-Padding: " + b"a" * 500 + b"\r\n\r\n"), (HEADERS + b"\r\n", b"x" * 500)],
-    ids=["slow_headers", "slow_body"],
+    ("scheme", "at_once", "trickled"),
+    [
+        ("http", b"", HEADERS + b"X-Padding: " + b"a" * 500 + b"\r\n\r\n"),
+        ("http", HEADERS + b"\r\n", b"x" * 500),
+        ("https", TLS_RECORD, b"\x02" * 500),
+    ],
+    ids=["slow_headers", "slow_body", "slow_tls_handshake"],
 )
-def test_a_server_that_trickles_is_cut_off_at_the_deadline(at_once: bytes, trickled: bytes) -> None:
+def test_a_server_that_trickles_is_cut_off_at_the_deadline(scheme: str, at_once: bytes, trickled: bytes) -> None:
     handler = type("Trickle", (_Trickler,), {"at_once": at_once, "trickled": trickled})
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
@@ -202,7 +209,7 @@ def test_a_server_that_trickles_is_cut_off_at_the_deadline(at_once: bytes, trick
     began = time.monotonic()
     try:
         with pytest.raises(UptrackError) as failed:
-            fetch_into(f"http://127.0.0.1:{server.server_address[1]}/v.mp4", "video", store, "k", policy)
+            fetch_into(f"{scheme}://127.0.0.1:{server.server_address[1]}/v.mp4", "video", store, "k", policy)
     finally:
         server.shutdown()
         server.server_close()

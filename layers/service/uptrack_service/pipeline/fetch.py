@@ -203,9 +203,9 @@ class _PinnedHTTPSConnection(_PinnedHTTPConnection):
     def connect(self) -> None:
         raw = socket.create_connection((self._address, self.port), self._deadline.remaining())
         tls = self._tls.wrap_socket(raw, server_hostname=self.host, do_handshake_on_connect=False)
+        self.sock = tls  # closed with the connection if the handshake fails
         self._deadline.watch(tls)  # the handshake is under the deadline too
         tls.do_handshake()
-        self.sock = tls
 
 
 def _open(url: str, policy: FetchPolicy, resolve: Resolver, deadline: _Deadline) -> http.client.HTTPResponse:
