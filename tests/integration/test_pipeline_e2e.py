@@ -196,7 +196,7 @@ def test_bad_media_becomes_a_typed_error_for_the_subscriber(stack: LocalStack) -
         assert response.status == 200
     received = subscriber.wait(60)
     assert [m["type"] for m in received] == ["initialization", "environment", "error"]
-    assert received[-1]["code"] == received[-1]["error"] == "media_decode_error"
+    assert received[-1]["code"] == received[-1]["error"] == "unsupported_media_format"
     assert "Traceback" not in json.dumps(received) and "http" not in json.dumps(received[-1])
     assert stack.executions() == [] or all(e["name"] != created["uploadId"] for e in stack.executions())
 

@@ -13,6 +13,7 @@ import functools
 import os
 import struct
 import subprocess
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,6 +110,27 @@ def exif_jpeg(image: np.ndarray, orientation: int) -> bytes:
     segment = b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
     data = encoded.tobytes()
     return data[:2] + segment + data[2:]  # right after SOI
+
+
+def png_bomb(width: int, height: int) -> bytes:
+    """A valid, fully decodable PNG of `width` x `height` black pixels at 1 bit a pixel: zlib squeezes the rows
+    to about 1/1000 of their size, while a decoder asked for colour allocates 3 bytes a pixel."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    row = b"\x00" * (1 + (width + 7) // 8)  # filter byte, then the packed bits
+    packer = zlib.compressobj(9)
+    rows = b"".join(packer.compress(row * 1024) for _ in range(height // 1024)) + packer.compress(row * (height % 1024))
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1-bit greyscale
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows + packer.flush()) + chunk(b"IEND", b"")
+
+
+SDP_SESSION: Final = (
+    b"v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+    b"m=video 5004 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n"
+)
+"""An RTP session description: FFmpeg's sdp demuxer would open UDP port 5004 and wait for packets."""
 
 
 # -- the media --------------------------------------------------------------------------------------------------
@@ -209,6 +231,45 @@ class Media:
         out = self.path("hevc.mov")
         ffmpeg("-i", self.base, "-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=error",
                "-tag:v", "hvc1", out)  # fmt: skip
+        return out
+
+    def raw_h264(self, seconds: int = 60) -> Path:
+        """An H.264 elementary stream with no container: no frame count, no duration (64x64, 30 fps)."""
+        out = self.path(f"raw_{seconds}s.h264")
+        ffmpeg("-f", "lavfi", "-i", f"testsrc=s=64x64:r=30:d={seconds}", "-c:v", "libx264", "-preset", "ultrafast",
+               "-f", "h264", out)  # fmt: skip
+        return out
+
+    def sdp_file(self) -> Path:
+        return self.write("session.sdp", SDP_SESSION)
+
+    def huge_frames(self, side: int = 15360) -> Path:
+        """`side` x `side` H.264, 2 grey frames: under 1 MB on disk, 350 MB a frame once decoded."""
+        out = self.path(f"huge_{side}.mp4")
+        ffmpeg("-f", "lavfi", "-i", f"color=c=gray:s={side}x{side}:r=1", "-frames:v", "2", "-c:v", "libx264",
+               "-preset", "ultrafast", out)  # fmt: skip
+        return out
+
+    def huge_png(self) -> Path:
+        return self.write("bomb.png", png_bomb(32768, 32768))
+
+    def many_frames(self) -> Path:
+        """38 400 frames (160 s at 240 fps, 64x64): within the duration limit, over the frame limit."""
+        out = self.path("many_frames.mp4")
+        ffmpeg("-f", "lavfi", "-i", "testsrc=s=64x64:r=240:d=160", "-c:v", "libx264", "-preset", "ultrafast", out)
+        return out
+
+    def mkv_no_length(self) -> Path:
+        """The sample in Matroska written to a pipe, as a live recorder does: no duration, no index, no count."""
+        out = self.path("no_length.mkv")
+        with out.open("wb") as sink:
+            done = subprocess.run(
+                [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-i", str(self.base), "-c", "copy",
+                 "-f", "matroska", "pipe:1"],
+                stdout=sink, stderr=subprocess.PIPE, timeout=120, check=False,
+            )  # fmt: skip
+        if done.returncode != 0:
+            raise RuntimeError(done.stderr.decode(errors="replace")[-2000:])
         return out
 
     def long_clip(self, seconds: int) -> Path:
@@ -398,7 +459,7 @@ MEDIA_CASES: Final[tuple[Case, ...]] = (
     Case("zero_bytes_declared_1", "0-byte object in the bucket (client declared 1 byte)", Media.zero_bytes, SQUAT,
          "video/mp4", PIPELINE_ONLY, "video_load_error", declared_bytes=1),
     Case("random_bytes", "256 KiB of random bytes named .mp4", Media.random_bytes, SQUAT, "video/mp4",
-         "media_decode_error", "media_decode_error"),
+         "unsupported_media_format", "unsupported_media_format"),
     Case("truncated_no_moov", "MP4 cut before its moov index", Media.truncated_no_moov, SQUAT, "video/mp4",
          "media_decode_error", "media_decode_error"),
     Case("truncated_mid_stream", "MP4 cut mid-stream at 45 % (moov first)", Media.truncated_mid_stream, SQUAT,
@@ -408,7 +469,7 @@ MEDIA_CASES: Final[tuple[Case, ...]] = (
     Case("jpeg_named_mp4", "JPEG named .mp4, source=video", Media.jpeg_named_mp4, SQUAT, "video/mp4",
          "video_load_error", "video_load_error", analyze_args=("--source", "video")),
     Case("text_file", "text file named .mp4", Media.text_file, SQUAT, "video/mp4",
-         "media_decode_error", "media_decode_error"),
+         "unsupported_media_format", "unsupported_media_format"),
     Case("audio_only", "MP4 with only an AAC audio track", Media.audio_only, SQUAT, "video/mp4",
          "media_decode_error", "media_decode_error"),
     Case("one_by_one", "1x1-pixel H.264 video", Media.one_by_one, SQUAT, "video/mp4", OK, OK, no_reps),
@@ -429,7 +490,17 @@ MEDIA_CASES: Final[tuple[Case, ...]] = (
     Case("ten_minutes", "10-minute clip (600 s, 64x64, 1 fps)", functools.partial(Media.long_clip, seconds=600),
          SQUAT, "video/mp4", OK, OK, no_reps),
     Case("eleven_minutes", "11-minute clip (over MAX_VIDEO_SECONDS=600)", functools.partial(Media.long_clip,
-         seconds=660), SQUAT, "video/mp4", PIPELINE_ONLY, "media_too_large"),
+         seconds=660), SQUAT, "video/mp4", PIPELINE_ONLY, "video_too_long"),
+    Case("raw_h264_stream", "raw H.264 elementary stream, no container (60 s, 64x64)", Media.raw_h264, SQUAT,
+         "video/mp4", "unsupported_media_format", "unsupported_media_format"),
+    Case("sdp_file", "SDP file describing an RTP stream on 127.0.0.1:5004", Media.sdp_file, SQUAT, "video/mp4",
+         "unsupported_media_format", "unsupported_media_format"),
+    Case("huge_frames", "15360x15360 H.264, 2 frames (under 1 MB)", Media.huge_frames, SQUAT, "video/mp4",
+         "media_dimensions_too_large", "media_dimensions_too_large"),
+    Case("many_frames", "38 400 frames (160 s at 240 fps, 64x64; MAX_VIDEO_FRAMES=36000)", Media.many_frames, SQUAT,
+         "video/mp4", "video_too_long", "video_too_long"),
+    Case("mkv_no_length", "Matroska from a pipe: no duration, index or frame count", Media.mkv_no_length, SQUAT,
+         "video/x-matroska", OK, OK, count_is(SAMPLE_REPS)),
     Case("no_person", "test pattern, nobody in it", Media.no_person, SQUAT_KEYPOINTS, "video/mp4", OK, OK, no_reps),
     Case("several_people", "two people squatting side by side", Media.several_people, SQUAT, "video/mp4", OK, OK,
          count_is(SAMPLE_REPS)),
@@ -452,6 +523,8 @@ MEDIA_CASES: Final[tuple[Case, ...]] = (
     Case("video_as_image", "MP4 sent with source=image", Media.video_as_image, IMAGE, "image/jpeg",
          "image_load_error", "image_load_error"),
     Case("one_pixel_png", "1x1 PNG photo", Media.one_pixel_png, IMAGE, "image/png", OK, OK),
+    Case("png_bomb", "valid 32768x32768 PNG, 1-bit (130 KB; 3 GiB decoded)", Media.huge_png, IMAGE, "image/png",
+         "media_dimensions_too_large", "media_dimensions_too_large"),
 )  # fmt: skip
 
 
@@ -477,7 +550,14 @@ QUERY_CASES: Final[tuple[Case, ...]] = (
     Case("file_url", "videoSrc=file:///etc/passwd", Media.small_clip, "videoSrc=file%3A%2F%2F%2Fetc%2Fpasswd",
          "video/mp4", "invalid_params", "invalid_params", refused_status=400),
     Case("metadata_url", "videoSrc=http://169.254.169.254/latest/meta-data/", Media.small_clip,
-         "videoSrc=http%3A%2F%2F169.254.169.254%2Flatest%2Fmeta-data%2F", "video/mp4", OK, "video_load_error"),
+         "videoSrc=http%3A%2F%2F169.254.169.254%2Flatest%2Fmeta-data%2F", "video/mp4", OK, "invalid_params",
+         refused_status=400),
+    *(
+        Case(f"port_{name}", f"videoSrc=http://example.com:{port}/v.mp4", Media.small_clip,
+             f"videoSrc=http%3A%2F%2Fexample.com%3A{port}%2Fv.mp4", "video/mp4", "invalid_params", "invalid_params",
+             refused_status=400)
+        for name, port in (("out_of_range", "99999"), ("not_a_number", "abc"), ("negative", "-1"))
+    ),
     Case("negative_height", "userHeightCm=-170", Media.small_clip, "exercise=squat&userHeightCm=-170", "video/mp4",
          "invalid_params", "invalid_params", refused_status=400),
     Case("nan_height", "userHeightCm=NaN", Media.small_clip, "exercise=squat&userHeightCm=NaN", "video/mp4",

@@ -50,8 +50,8 @@ def test_seeked_frame_equals_sequentially_decoded_frame() -> None:
     ("content", "code"),
     [
         (b"", ErrorCode.VIDEO_LOAD_ERROR),
-        (bytes(range(256)) * 64, ErrorCode.MEDIA_DECODE_ERROR),
-        (b"just some text, certainly not a video\n" * 20, ErrorCode.MEDIA_DECODE_ERROR),
+        (bytes(range(256)) * 64, ErrorCode.UNSUPPORTED_MEDIA_FORMAT),
+        (b"just some text, certainly not a video\n" * 20, ErrorCode.UNSUPPORTED_MEDIA_FORMAT),
     ],
 )
 def test_broken_videos_raise_typed_errors(tmp_path: Path, content: bytes, code: ErrorCode) -> None:

@@ -41,3 +41,19 @@ def test_model_loads_with_the_recorded_input(entry: dict[str, object]) -> None:
 def test_licence_notices_ship_with_the_models() -> None:
     assert (REPO_MODELS_DIR / "LICENSE-Apache-2.0.txt").is_file()
     assert "Apache" in (REPO_MODELS_DIR / "NOTICE.md").read_text()
+
+
+def test_telemetry_is_switched_off_before_a_session_is_made(monkeypatch: pytest.MonkeyPatch) -> None:
+    import onnxruntime
+
+    calls: list[str] = []
+    real_session = onnxruntime.InferenceSession
+
+    def session(*args: object, **kwargs: object) -> object:
+        calls.append("session")
+        return real_session(*args, **kwargs)
+
+    monkeypatch.setattr(onnxruntime, "disable_telemetry_events", lambda: calls.append("disable_telemetry"))
+    monkeypatch.setattr(onnxruntime, "InferenceSession", session)
+    OnnxModel(REPO_MODELS_DIR / "movenet_lightning.onnx")
+    assert calls == ["disable_telemetry", "session"]

@@ -3,14 +3,24 @@
 Phone videos often carry a rotation tag instead of rotated pixels; OpenCV's FFmpeg backend applies it
 (CAP_PROP_ORIENTATION_AUTO), so sizes are taken from a decoded frame, never from the container alone.
 Every failure is an `UptrackError` with the contract's code, so no traceback reaches a user.
+
+Uploads are hostile until checked, so the work a file can cause is bounded before it is done (`MediaLimits`):
+only the containers phones and browsers record are opened (FFmpeg itself is held to those demuxers and to file
+and http(s) input, so an SDP or playlist file cannot make it open network ports); a frame's pixel count is read
+from the stream's parameters before a frame is decoded here, and a photo's from its header before it is decoded
+at all; the frame count comes from the container, or from counting packets without decoding them, and stops at
+the limit.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 import cv2
 import numpy as np
@@ -25,6 +35,38 @@ PLAUSIBLE_FPS = (1.0, 240.0)
 DEFAULT_FPS = 30.0
 
 _IMAGE_MAGIC: tuple[bytes, ...] = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"RIFF", b"GIF8", b"BM")
+
+#: First box types of an ISO media file (MP4, MOV, 3GP); old QuickTime files may start with any of them.
+_ISO_BOXES: Final = frozenset({b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot", b"uuid"})
+_EBML_MAGIC: Final = b"\x1a\x45\xdf\xa3"  # Matroska / WebM
+#: FFmpeg's names for the demuxers of those containers, and the only inputs it may read: a local file, or the
+#: object store's presigned http(s) URL. Anything else (SDP, RTP, HLS, concat, raw H.264) fails to open.
+_DEMUXERS: Final = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi"
+_PROTOCOLS: Final = "file,http,https,tcp,tls"
+_CAPTURE_OPTIONS: Final = f"format_whitelist;{_DEMUXERS}|protocol_whitelist;{_PROTOCOLS}"
+#: OpenCV passes this variable's options to FFmpeg at every open; it has no other way to take demuxer options.
+_CAPTURE_OPTIONS_VARIABLE: Final = "OPENCV_FFMPEG_CAPTURE_OPTIONS"
+
+
+@dataclass(frozen=True)
+class MediaLimits:
+    """How much work one upload may cause; every limit is checked before the work it bounds.
+
+    * `max_frame_pixels`: 8192x4352, the largest frame of a standard H.264 or HEVC stream (level 6.2), so every
+      phone's 8K video passes and a 15360x15360 clip (1.9 GiB to open and decode its first frame) does not.
+    * `max_image_pixels`: 64 megapixels, above every phone camera's default photo (12-50 MP); a decoded photo
+      costs 3 bytes a pixel, several times over while it is drawn on and encoded.
+    * `max_frames`: 10 minutes at 60 fps; the chunk planner and the analysis never go past the count checked here.
+    * `max_seconds`: the service's duration limit (none for a local analysis).
+    """
+
+    max_frame_pixels: int = 8192 * 4352
+    max_image_pixels: int = 64_000_000
+    max_frames: int = 36_000
+    max_seconds: float | None = None
+
+
+DEFAULT_LIMITS: Final = MediaLimits()
 
 
 @dataclass(frozen=True)
@@ -68,13 +110,47 @@ def _shown(path: VideoSource) -> str:
     return str(path) if isinstance(path, Path) else path.split("?", 1)[0]
 
 
-def _open(path: VideoSource, threads: int) -> cv2.VideoCapture:
+def container_of(head: bytes) -> str | None:
+    """'mp4', 'matroska' or 'avi' from a file's first 12 bytes; None for any other format."""
+    if head[4:8] in _ISO_BOXES:
+        return "mp4"
+    if head.startswith(_EBML_MAGIC):
+        return "matroska"
+    if head.startswith(b"RIFF") and head[8:12] == b"AVI ":
+        return "avi"
+    return None
+
+
+def check_container(head: bytes) -> None:
+    """Refuse, before FFmpeg sees it, a video that is not in a container phones and browsers record."""
+    if container_of(head) is None:
+        raise UptrackError(
+            ErrorCode.UNSUPPORTED_MEDIA_FORMAT,
+            "The video must be an MP4, MOV, 3GP, WebM, MKV or AVI file.",
+            {"accepted": ["mp4", "mov", "3gp", "webm", "mkv", "avi"]},
+        )
+
+
+def _check_pixels(width: int, height: int, limit: int, kind: str) -> None:
+    if width * height > limit:
+        raise UptrackError(
+            ErrorCode.MEDIA_DIMENSIONS_TOO_LARGE,
+            f"The {kind} is {width}x{height} pixels; at most {limit} pixels are accepted.",
+            {"width": width, "height": height, "maxPixels": limit},
+        )
+
+
+def _open(path: VideoSource, threads: int, demux_only: bool = False) -> cv2.VideoCapture:
     if isinstance(path, Path):
         if not path.is_file():
             raise UptrackError(ErrorCode.VIDEO_LOAD_ERROR, f"Video not found: {path.name}", {"path": str(path)})
         if path.stat().st_size == 0:
             raise UptrackError(ErrorCode.VIDEO_LOAD_ERROR, "The video file is empty.", {"path": str(path)})
-    capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, threads])
+        with path.open("rb") as handle:
+            check_container(handle.read(12))
+    os.environ[_CAPTURE_OPTIONS_VARIABLE] = _CAPTURE_OPTIONS
+    params = [cv2.CAP_PROP_N_THREADS, threads] + ([cv2.CAP_PROP_FORMAT, -1] if demux_only else [])
+    capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, params)
     if not capture.isOpened():
         capture.release()
         raise UptrackError(
@@ -93,20 +169,27 @@ def _plausible_fps(value: float) -> bool:
     return math.isfinite(value) and PLAUSIBLE_FPS[0] <= value <= PLAUSIBLE_FPS[1]
 
 
-def probe_video(path: VideoSource, threads: int = 1) -> VideoInfo:
-    """Open the video and decode its first frame; raise a typed error when that is impossible."""
+def probe_video(path: VideoSource, threads: int = 1, limits: MediaLimits = DEFAULT_LIMITS) -> VideoInfo:
+    """Open the video, check it against `limits` and decode its first frame; raise a typed error when it is
+    refused or cannot be read. A local file's container is checked here; for a URL the caller checks the
+    object's first bytes with `check_container` (FFmpeg would refuse other formats, but only as a decode error)."""
     capture = _open(path, threads)
     try:
+        _check_pixels(*_stream_size(capture), limits.max_frame_pixels, "video frame")
+        count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+        _check_frames(count, limits)
         ok, first = capture.read()
         if not ok or first is None:
             raise UptrackError(ErrorCode.MEDIA_DECODE_ERROR, "No video frame could be decoded.", {"path": _shown(path)})
+        height, width = first.shape[:2]
+        _check_pixels(int(width), int(height), limits.max_frame_pixels, "video frame")
         fps = float(capture.get(cv2.CAP_PROP_FPS))
-        count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
         if not _plausible_fps(fps):
             fps = DEFAULT_FPS
         if count <= 0:
-            count = 1 + _count_remaining(capture)
-        height, width = first.shape[:2]
+            count = _count_packets(path, threads, limits.max_frames + 1)
+            _check_frames(count, limits)
+        _check_duration(count / fps, limits)
         return VideoInfo(
             codec=_fourcc(capture),
             fps=fps,
@@ -120,11 +203,40 @@ def probe_video(path: VideoSource, threads: int = 1) -> VideoInfo:
         capture.release()
 
 
-def _count_remaining(capture: cv2.VideoCapture) -> int:
-    count = 0
-    while capture.grab():
-        count += 1
-    return count
+def _stream_size(capture: cv2.VideoCapture) -> tuple[int, int]:
+    """The stream's frame size as the decoder was opened with it, before this process decodes a frame."""
+    return int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)), int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
+
+
+def _check_frames(count: int, limits: MediaLimits) -> None:
+    if count > limits.max_frames:
+        raise UptrackError(
+            ErrorCode.VIDEO_TOO_LONG,
+            f"The video has more than {limits.max_frames} frames.",
+            {"maxFrames": limits.max_frames},
+        )
+
+
+def _check_duration(seconds: float, limits: MediaLimits) -> None:
+    if limits.max_seconds is not None and seconds > limits.max_seconds:
+        raise UptrackError(
+            ErrorCode.VIDEO_TOO_LONG,
+            f"The video is longer than {limits.max_seconds:g} seconds.",
+            {"maxSeconds": limits.max_seconds},
+        )
+
+
+def _count_packets(path: VideoSource, threads: int, ceiling: int) -> int:
+    """Frames of a container that does not say (a browser's WebM): its video packets, read without decoding,
+    at most `ceiling` of them."""
+    capture = _open(path, threads, demux_only=True)
+    try:
+        count = 0
+        while count < ceiling and capture.grab():
+            count += 1
+        return count
+    finally:
+        capture.release()
 
 
 def iter_frames(
@@ -184,14 +296,92 @@ class _Clock:
         return stamp
 
 
-def load_image(path: Path) -> Image:
-    """Decode a photo (JPEG/PNG/WebP/BMP), EXIF orientation applied, as BGR."""
+def load_image(path: Path, limits: MediaLimits = DEFAULT_LIMITS) -> Image:
+    """Decode a photo (JPEG/PNG/WebP/BMP/GIF), EXIF orientation applied, as BGR; its size is read from its
+    header and checked first, so a small file that claims a huge picture is refused before it is decoded."""
     if not path.is_file() or path.stat().st_size == 0:
         raise UptrackError(ErrorCode.IMAGE_LOAD_ERROR, "The image file is missing or empty.", {"path": str(path)})
-    data = np.fromfile(str(path), dtype=np.uint8)
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    encoded = path.read_bytes()
+    size = image_size(encoded)
+    if size is None:
+        raise UptrackError(
+            ErrorCode.IMAGE_LOAD_ERROR, "The file is not a JPEG, PNG, WebP, BMP or GIF image.", {"path": str(path)}
+        )
+    _check_pixels(*size, limits.max_image_pixels, "image")
+    image = cv2.imdecode(np.frombuffer(encoded, dtype=np.uint8), cv2.IMREAD_COLOR)
     if image is None or image.size == 0:
         raise UptrackError(
             ErrorCode.IMAGE_LOAD_ERROR, "The file could not be decoded as an image.", {"path": str(path)}
         )
     return np.asarray(image, dtype=np.uint8)
+
+
+def image_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from an image's header bytes, without decoding it; None when the format is not one of
+    JPEG, PNG, WebP, BMP, GIF or the header is cut short."""
+    try:
+        if data.startswith(b"\x89PNG\r\n\x1a\n") and data[12:16] == b"IHDR":
+            width, height = struct.unpack_from(">II", data, 16)
+            return int(width), int(height)
+        if data.startswith(b"\xff\xd8"):
+            return _jpeg_size(data)
+        if data.startswith(b"RIFF") and data[8:12] == b"WEBP":
+            return _webp_size(data)
+        if data.startswith(b"GIF8"):
+            width, height = struct.unpack_from("<HH", data, 6)
+            return int(width), int(height)
+        if data.startswith(b"BM"):
+            return _bmp_size(data)
+    except (struct.error, IndexError):  # a header cut short
+        return None
+    return None
+
+
+#: JPEG start-of-frame markers (baseline, progressive, lossless, arithmetic); not DHT (C4), JPG (C8), DAC (CC).
+_JPEG_SOF: Final = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
+_JPEG_STANDALONE: Final = frozenset({0x01, *range(0xD0, 0xD9)})
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+    """Walk the marker segments to the frame header; the scan (0xDA) before it means no size."""
+    at = 2
+    while at + 4 <= len(data):
+        if data[at] != 0xFF:
+            return None
+        marker = data[at + 1]
+        if marker == 0xFF:  # fill byte
+            at += 1
+            continue
+        if marker in _JPEG_STANDALONE:
+            at += 2
+            continue
+        if marker in _JPEG_SOF:
+            height, width = struct.unpack_from(">HH", data, at + 5)
+            return int(width), int(height)
+        if marker == 0xDA:
+            return None
+        (length,) = struct.unpack_from(">H", data, at + 2)
+        at += 2 + length
+    return None
+
+
+def _webp_size(data: bytes) -> tuple[int, int] | None:
+    chunk = data[12:16]
+    if chunk == b"VP8X":  # extended: 24-bit canvas size minus one
+        return 1 + int.from_bytes(data[24:27], "little"), 1 + int.from_bytes(data[27:30], "little")
+    if chunk == b"VP8L" and data[20] == 0x2F:  # lossless: 14-bit sizes minus one
+        bits = int.from_bytes(data[21:25], "little")
+        return 1 + (bits & 0x3FFF), 1 + ((bits >> 14) & 0x3FFF)
+    if chunk == b"VP8 " and data[23:26] == b"\x9d\x01\x2a":  # lossy key frame
+        width, height = struct.unpack_from("<HH", data, 26)
+        return int(width) & 0x3FFF, int(height) & 0x3FFF
+    return None
+
+
+def _bmp_size(data: bytes) -> tuple[int, int]:
+    (header,) = struct.unpack_from("<I", data, 14)
+    if header == 12:  # OS/2 BITMAPCOREHEADER
+        width, height = struct.unpack_from("<HH", data, 18)
+        return int(width), int(height)
+    width, height = struct.unpack_from("<ii", data, 18)
+    return abs(int(width)), abs(int(height))  # a negative height means top-down rows

@@ -43,6 +43,10 @@ class ServiceSettings(BaseModel):
     max_video_bytes: int = Field(default=500 * MIB, alias="MAX_VIDEO_BYTES", ge=1)
     max_image_bytes: int = Field(default=20 * MIB, alias="MAX_IMAGE_BYTES", ge=1)
     max_video_seconds: float = Field(default=600.0, alias="MAX_VIDEO_SECONDS", gt=0)
+    # = uptrack.media.MediaLimits' defaults (a test keeps them equal; the reasons are given there). A photo's
+    # pixel limit is the core's alone: photos are checked where they are decoded, in the inference function.
+    max_frame_pixels: int = Field(default=8192 * 4352, alias="MAX_FRAME_PIXELS", ge=1)
+    max_video_frames: int = Field(default=36_000, alias="MAX_VIDEO_FRAMES", ge=1)
     # = uptrack.chunks.DEFAULT_CHUNK_FRAMES (a test keeps them equal; importing it here would pull OpenCV into
     # the zip functions).
     chunk_frames: int = Field(default=90, alias="CHUNK_FRAMES", ge=8)

@@ -56,7 +56,7 @@ def test_a_video_src_port_that_cannot_be_fetched_is_refused_before_it_is_charged
     world = ServiceWorld()
     token = world.token()
     error = _refused(world, f"token={token}&videoSrc=https://media.example:{port}/squat.mp4", UploadBody())
-    assert error.code is ErrorCode.INVALID_PARAMS and error.details == {"params": ["videoSrc"]}
+    assert error.code is ErrorCode.INVALID_PARAMS and error.details == {"param": "videoSrc"}
     assert world.calls(token) == 0 and world.uploads.records == {} and world.fetcher.launched == []
 
 

@@ -223,9 +223,11 @@ def _to_skeleton(name: str, value: str) -> bool | str:
 
 
 def _to_url(name: str, value: str) -> str:
-    """Only absolute http(s) URLs: other schemes (file:, s3:) would let a caller read what the worker can read."""
+    """Only absolute http(s) URLs: other schemes (file:, s3:) would let a caller read what the worker can read.
+    The port is parsed here too (`:99999`, `:abc`, `:-1` are refused), not left to fail after the upload is charged."""
     try:
         parts = urlsplit(value)
+        _ = parts.port
     except ValueError as exc:
         raise _invalid(name, f"{name} is not a valid URL.") from exc
     if len(value) > MAX_URL_CHARS or parts.scheme not in ("http", "https") or not parts.netloc:

@@ -1,7 +1,8 @@
 """onnxruntime sessions configured for small CPU shares (2 vCPU here, fractions of a vCPU on Lambda).
 
 Spin-waiting intra-op threads fight FFmpeg's decode threads and made inference 2–3× slower when
-measured on 2 vCPUs, so spinning is always off.
+measured on 2 vCPUs, so spinning is always off. onnxruntime's telemetry events are switched off before a session
+is made: a self-hosted analysis of users' videos reports nothing to anyone.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class OnnxModel:
     def __init__(self, path: Path, threads: int = 1) -> None:
         if not path.is_file():
             raise FileNotFoundError(f"model file missing: {path} (run `make models` or check UPTRACK_MODELS_DIR)")
+        ort.disable_telemetry_events()
         options = ort.SessionOptions()
         options.intra_op_num_threads = max(1, threads)
         options.inter_op_num_threads = 1

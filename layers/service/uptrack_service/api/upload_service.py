@@ -34,7 +34,7 @@ from uptrack_service.models import (
     upload_not_found,
 )
 from uptrack_service.observability import logger, metrics
-from uptrack_service.pipeline.fetch import FetchError, FetchPolicy, checked_port, fetch_into
+from uptrack_service.pipeline.fetch import check_media_url, fetch_into, fetch_policy
 from uptrack_service.ports import FetchLauncher, ObjectStore, ReferenceIndex, UploadStore
 from uptrack_service.settings import ServiceSettings
 
@@ -186,7 +186,9 @@ def admit(
     if remote is None:
         _check_length(body, max_bytes)
     else:
-        _check_remote(remote, request.source, deps.settings)
+        check_media_url(
+            remote, "imageSrc" if request.source == "image" else "videoSrc", fetch_policy(deps.settings, max_bytes)
+        )
     _check_reference(request, deps)
     return Admission(request, kind, content_type, max_bytes, remote)
 
@@ -199,15 +201,6 @@ def _check_length(body: UploadBody, max_bytes: int) -> None:
         raise UptrackError(
             ErrorCode.MEDIA_TOO_LARGE, f"The file is larger than {max_bytes} bytes.", {"maxBytes": max_bytes}
         )
-
-
-def _check_remote(url: str, source: str, settings: ServiceSettings) -> None:
-    """A URL the fetch would refuse for its port (malformed or not allowed) is refused here, before it is charged."""
-    try:
-        checked_port(url, settings.allowed_ports())
-    except FetchError as error:
-        name = "imageSrc" if source == "image" else "videoSrc"
-        raise UptrackError(ErrorCode.INVALID_PARAMS, f"{name}: {error}", {"params": [name]}) from None
 
 
 def charge(admission: Admission, upload_id: str, now: datetime, deps: UploadDeps) -> TokenRecord:
@@ -338,12 +331,7 @@ def fetch_media(upload_id: str, deps: UploadDeps) -> Outcome:
     url = request.image_src if request.source == "image" else request.video_src
     if url is None:
         return Outcome.IGNORED
-    policy = FetchPolicy(
-        max_bytes=record.max_bytes,
-        timeout_s=deps.settings.fetch_timeout_s,
-        allow_loopback=deps.settings.fetch_allow_loopback,
-        allowed_ports=deps.settings.allowed_ports(),
-    )
+    policy = fetch_policy(deps.settings, record.max_bytes)
     try:
         size = fetch_into(url, request.source, deps.objects, record.object_key, policy)
     except UptrackError as error:

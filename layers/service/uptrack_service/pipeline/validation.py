@@ -16,7 +16,7 @@ from urllib.parse import unquote_plus
 
 from uptrack.chunks import ChunkSpec, plan_chunks
 from uptrack.contract.errors import ErrorCode, UptrackError
-from uptrack.media import VideoInfo, media_kind, probe_video
+from uptrack.media import MediaLimits, VideoInfo, check_container, media_kind, probe_video
 from uptrack.pipeline import opening_messages
 from uptrack.reference.store import reference_not_found
 
@@ -49,6 +49,15 @@ def chunk_frames_for(info: VideoInfo, settings: ServiceSettings) -> int:
 
 def chunk_plan(info: VideoInfo, settings: ServiceSettings) -> list[ChunkSpec]:
     return plan_chunks(info.frame_count, chunk_frames_for(info, settings))
+
+
+def media_limits(settings: ServiceSettings) -> MediaLimits:
+    """The work limits an upload is checked against before its analysis starts."""
+    return MediaLimits(
+        max_frame_pixels=settings.max_frame_pixels,
+        max_frames=settings.max_video_frames,
+        max_seconds=settings.max_video_seconds,
+    )
 
 
 def _video_payload(info: VideoInfo) -> VideoInfoPayload:
@@ -132,13 +141,8 @@ def _prepare(record: UploadRecord, deps: ValidationDeps) -> AnalysisInput:
     if _sniff_kind(deps.objects, key) == "image":
         raise UptrackError(ErrorCode.VIDEO_LOAD_ERROR, "The file is an image; upload it with source=image.")
     _check_reference(record, deps)
-    video = probe_video(deps.objects.media_source(key))
-    if video.duration_s > deps.settings.max_video_seconds:
-        raise UptrackError(
-            ErrorCode.MEDIA_TOO_LARGE,
-            f"The video is longer than {deps.settings.max_video_seconds:g} seconds.",
-            {"maxSeconds": deps.settings.max_video_seconds},
-        )
+    check_container(deps.objects.read_head(key, _HEAD_BYTES))
+    video = probe_video(deps.objects.media_source(key), limits=media_limits(deps.settings))
     chunks = chunk_plan(video, deps.settings)
     items = [
         ChunkItem(index=c.index, start=c.start, stop=c.stop, key=chunk_key(record.upload_id, c.index)).model_dump()
