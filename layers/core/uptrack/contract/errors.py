@@ -23,6 +23,7 @@ class ErrorCode(StrEnum):
     UPLOAD_NOT_FOUND = "upload_not_found"
     ANALYSIS_FAILED = "analysis_failed"
     FEATURE_NOT_SUPPORTED = "feature_not_supported"
+    RATE_LIMITED = "rate_limited"
 
 
 class UptrackError(Exception):

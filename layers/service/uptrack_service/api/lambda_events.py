@@ -33,6 +33,7 @@ STATUS: Final = {
     ErrorCode.REFERENCE_NOT_FOUND: 404,
     ErrorCode.MEDIA_TOO_LARGE: 413,
     ErrorCode.FEATURE_NOT_SUPPORTED: 501,
+    ErrorCode.RATE_LIMITED: 429,
 }
 _JSON_HEADERS: Final = {"Content-Type": "application/json", "Cache-Control": "no-store"}
 
