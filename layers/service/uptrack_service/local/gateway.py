@@ -125,6 +125,8 @@ def read_body(request: BaseHTTPRequestHandler, limit: int, deadline_s: float = B
             chunk = request.rfile.read1(min(length - len(body), 64 * 1024))
         except TimeoutError:
             return HTTPStatus.REQUEST_TIMEOUT
+        except OSError:  # the client reset the connection
+            return HTTPStatus.BAD_REQUEST
         if not chunk:
             return HTTPStatus.BAD_REQUEST
         body += chunk

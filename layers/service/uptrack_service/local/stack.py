@@ -34,10 +34,12 @@ from uptrack.contract.tokens import JsonFileTokenStore, TokenStore, new_record
 
 from uptrack_service import wiring
 from uptrack_service.adapters.dynamodb_tokens import DynamoDbTokenStore
+from uptrack_service.adapters.dynamodb_uploads import DynamoDbUploadStore
 from uptrack_service.local import fidelity, lambdas
 from uptrack_service.local.asl import rendered
 from uptrack_service.local.gateway import HttpApiServer, WebSocketGateway, _display
 from uptrack_service.local.hosts import HostAllowList, is_loopback_address
+from uptrack_service.local.janitor import Janitor
 from uptrack_service.local.motoserver import (
     ADMIN_HEADER,
     GuardedMoto,
@@ -67,6 +69,9 @@ LOCAL_SETTINGS: Final = {
 (no loopback, ports 80/443): a `videoSrc` may not reach this machine's own ports (moto, the gateways, anything
 else listening); `allow_loopback_fetch` opens one port for a test's media server."""
 VALIDATION_FUNCTION: Final = "ValidateUploadFunction"
+log = logging.getLogger("uptrack.local")
+STOP_WAIT_S: Final = 3.0
+"""How long `stop` waits for the S3 event dispatchers (each polls its queue once a second)."""
 
 
 class LocalStack:
@@ -85,6 +90,8 @@ class LocalStack:
         public_host: str | None = None,
         allowed_hosts: Iterable[str] = (),
         tokens_file: Path | None = None,
+        events_tap: bool = True,
+        sweep_every_s: float | None = None,
     ) -> None:
         """`host`/`http_port` place the HTTP API (0: a free port); `pages` are extra static GET paths it serves
         (path -> (content type, body)), for `uptrack serve`'s web page, and `local_pages` the versions only a
@@ -92,7 +99,9 @@ class LocalStack:
         moto binds loopback (plus, when `host` is not loopback, an S3-only listener there for presigned URLs).
         URLs handed to clients name `public_host` (default: `host`, loopback for a wildcard); requests naming
         another host than these and `allowed_hosts` are refused. `tokens_file` (a `JsonFileTokenStore`, read on
-        every request) replaces the tokens table, so `uptrack token create|revoke` act at once and usage persists."""
+        every request) replaces the tokens table, so `uptrack token create|revoke` act at once and usage persists.
+        `events_tap` copies published messages to a queue for `published_events` (tests; nobody drains it
+        otherwise); `sweep_every_s` runs the `Janitor` that often (a long-running `uptrack serve`)."""
         self.repo = repo
         self.host = host
         self.public_host = public_host or _display(host)
@@ -101,6 +110,8 @@ class LocalStack:
         self.local_pages = dict(local_pages or {})
         self.hosts = HostAllowList.of(self.public_host, *allowed_hosts)
         self.tokens_file = tokens_file
+        self.events_tap = events_tap
+        self.sweep_every_s = sweep_every_s
         self.region = region
         self.stage = stage
         self.max_concurrency = max_concurrency
@@ -155,6 +166,8 @@ class LocalStack:
         self._create_state_machine()
         for function, queue in self.s3_queues.items():
             self._spawn(f"s3-events-{function}", lambda f=function, q=queue: self._dispatch_s3_events(f, q))
+        if self.sweep_every_s is not None:
+            self._spawn("janitor", self._sweep)
         routes = {route: name for name, spec in self.specs.items() for route in spec.http_routes}
         self.http = HttpApiServer(
             routes,
@@ -176,7 +189,7 @@ class LocalStack:
         self._moto = [everything]
         self.endpoint = f"http://127.0.0.1:{everything.port}"
         self.s3_endpoint = self.endpoint
-        if not is_loopback_address(_display(self.host)):
+        if not is_loopback_address(self.host):
             s3_only = GuardedMoto(app, self.credentials, self.hosts, self._admin_key, frozenset({"s3"}))
             self._moto.append(MotoListener(s3_only, self.host))
             self.s3_endpoint = f"http://{self.public_host}:{self._moto[-1].port}"
@@ -204,9 +217,11 @@ class LocalStack:
         requests.post(f"{self.endpoint}/moto-api/{action}", json=body, headers=headers, timeout=10).raise_for_status()
 
     def stop(self) -> None:
+        """Stop every listener and dispatcher within seconds; work still running in other threads is abandoned."""
         self._stop.set()
+        deadline = time.monotonic() + STOP_WAIT_S
         for thread in self._threads:
-            thread.join(5)
+            thread.join(max(0.0, deadline - time.monotonic()))
         if self.http is not None:
             self.http.stop()
         if self.gateway is not None:
@@ -262,10 +277,11 @@ class LocalStack:
             )
 
     def _create_event_bus(self) -> None:
-        """The messages bus, with a tap queue that tests drain (`published_events`)."""
+        """The messages bus, with a tap queue that tests drain (`published_events`) when asked for."""
         self.names["MessagesBus"] = bus = f"uptrack-{self.suffix}"
         self.client("events").create_event_bus(Name=bus)
-        self.events_queue = self._queue_rule(f"uptrack-events-tap-{self.suffix}", bus, {"source": ["uptrack"]})
+        if self.events_tap:
+            self.events_queue = self._queue_rule(f"uptrack-events-tap-{self.suffix}", bus, {"source": ["uptrack"]})
 
     def _create_s3_rules(self) -> None:
         """Each S3 `Object Created` rule of the template, on this bucket, feeding a queue its dispatcher drains."""
@@ -384,6 +400,17 @@ class LocalStack:
         thread = threading.Thread(target=target, name=name, daemon=True)
         thread.start()
         self._threads.append(thread)
+
+    def _sweep(self) -> None:
+        assert self.sweep_every_s is not None
+        janitor = Janitor(
+            self.client("s3"), self.bucket, DynamoDbUploadStore(self.client("dynamodb"), self.names["UploadsTable"])
+        )
+        while not self._stop.wait(self.sweep_every_s):
+            try:
+                janitor.sweep()
+            except Exception:  # the server is stopping, or moto hiccuped: the next sweep tries again
+                log.debug("sweep failed", exc_info=True)
 
     def _dispatch_s3_events(self, function: str, queue: str) -> None:
         sqs = self.client("sqs")

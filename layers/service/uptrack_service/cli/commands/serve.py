@@ -45,6 +45,8 @@ DEV_QUOTA: Final = 1_000_000
 WEB_FILES: Final = {"index.html": "text/html", "app.js": "text/javascript", "style.css": "text/css"}
 DEFAULT_EXERCISE: Final = "squat"
 WILDCARDS: Final = frozenset({"", "0.0.0.0", "::"})
+SWEEP_EVERY_S: Final = 5.0
+"""How often a finished upload's media and work files are deleted (they live in this process's memory)."""
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -112,9 +114,11 @@ def web_pages(token: str) -> tuple[dict[str, Page], dict[str, Page]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from uptrack_service.local.stack import LocalStack  # deferred: boto3 and moto load here
+    from uptrack_service.local.janitor import limit_malloc_arenas  # deferred: boto3 and moto load here
+    from uptrack_service.local.stack import LocalStack
 
     began = time.monotonic()
+    limit_malloc_arenas()
     home = default_store_dir()
     token = development_token(home, datetime.now(UTC))
     pages, local_pages = web_pages(token)
@@ -127,6 +131,8 @@ def run(args: argparse.Namespace) -> int:
         local_pages=local_pages,
         allowed_hosts=args.allow_host,
         tokens_file=home / TOKENS_FILE,
+        events_tap=False,
+        sweep_every_s=SWEEP_EVERY_S,
     )
     try:
         stack.start()
@@ -149,7 +155,18 @@ def run(args: argparse.Namespace) -> int:
     finally:
         info.remove()
         stack.stop()
+    _leave_running_work()
     return 0
+
+
+def _leave_running_work() -> None:
+    """Exit now when analyses are still running: their uploads lived in the stack's memory and are gone, and
+    letting the interpreter wait for their threads (or finalise under their native code) could take minutes or
+    abort the process."""
+    if threading.active_count() > 1:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 def _banner(info: LocalStackInfo, home: Path, seconds: float) -> None:
