@@ -392,7 +392,8 @@ class WebSocketGateway:
         return event
 
     async def _handshake(self, connection: ServerConnection, request: Request) -> Response | None:
-        if not self._hosts.admits(request.headers.get("Host")):
+        named = request.headers.get_all("Host")
+        if len(named) != 1 or not self._hosts.admits(named[0]):
             return Response(403, "Forbidden", Headers(), b"")
         connection_id = base64.b64encode(secrets.token_bytes(9)).decode("ascii")
         query = dict(parse_qsl(urlsplit(request.path).query))
