@@ -114,6 +114,10 @@ class ConnectionStore(Protocol):
         """Remove and return the connection (None when it was not there)."""
         ...
 
+    def count_subscribe(self, connection_id: str) -> int:
+        """Count one `subscribe` on this connection, atomically; the new count (0 when the connection is gone)."""
+        ...
+
 
 class Pusher(Protocol):
     """The WebSocket management API."""

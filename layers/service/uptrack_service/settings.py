@@ -24,6 +24,12 @@ class ServiceSettings(BaseModel):
     uploads_table: str = Field(alias="UPLOADS_TABLE", min_length=3)
     connections_table: str = Field(alias="CONNECTIONS_TABLE", min_length=3)
     tokens_table: str = Field(alias="TOKENS_TABLE", min_length=3)
+    tokens_file: Path | None = Field(
+        default=None,
+        alias="TOKENS_FILE",
+        description="The local stack only: tokens in this JSON file, read on every call, instead of the table.",
+    )
+    max_subscribes_per_connection: int = Field(default=5, alias="MAX_SUBSCRIBES_PER_CONNECTION", ge=1, le=100)
     event_bus_name: str = Field(default="default", alias="EVENT_BUS_NAME")
     state_machine_arn: str = Field(default="", alias="STATE_MACHINE_ARN")
     fetch_function_name: str = Field(default="", alias="FETCH_FUNCTION_NAME")
@@ -70,7 +76,7 @@ class ServiceSettings(BaseModel):
         return cls.model_validate(dict(os.environ if environ is None else environ))
 
     def allowed_ports(self) -> frozenset[int] | None:
-        """None means any port (the local stack's setting); otherwise the listed ports."""
+        """None means any port; otherwise the listed ports."""
         if self.fetch_allowed_ports.strip() == "*":
             return None
         return frozenset(int(p) for p in self.fetch_allowed_ports.split(",") if p.strip())

@@ -10,11 +10,12 @@ from __future__ import annotations
 import functools
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
-from uptrack.contract.tokens import TokenStore
+from uptrack.contract.tokens import JsonFileTokenStore, TokenStore
 
 from uptrack_service.adapters.dynamodb_connections import DynamoDbConnectionStore
 from uptrack_service.adapters.dynamodb_tokens import DynamoDbTokenStore
@@ -87,7 +88,17 @@ def references() -> S3ReferenceStore:
 
 
 def tokens() -> TokenStore:
+    """The tokens table; the local stack's tokens file when set (so the CLI's `token` commands act at once)."""
+    path = settings().tokens_file
+    if path is not None:
+        return _file_tokens(path)
     return DynamoDbTokenStore(client("dynamodb"), settings().tokens_table)
+
+
+@functools.cache
+def _file_tokens(path: Path) -> JsonFileTokenStore:
+    """One store per file: its lock is what keeps concurrent uploads' usage increments from overwriting each other."""
+    return JsonFileTokenStore(path)
 
 
 @functools.cache
@@ -168,5 +179,6 @@ def subscription_deps() -> SubscriptionDeps:
 
 def reset() -> None:
     """Forget settings, clients and adapters (the next call reads the environment again)."""
-    for cached in (client, objects, uploads, connections, delivery, references, get_settings):
+    caches = (client, objects, uploads, connections, delivery, references, _file_tokens, get_settings)
+    for cached in caches:
         cached.cache_clear()

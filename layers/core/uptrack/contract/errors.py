@@ -28,6 +28,7 @@ class ErrorCode(StrEnum):
     TOO_MANY_UPLOADS = "too_many_uploads"
     ANALYSIS_FAILED = "analysis_failed"
     FEATURE_NOT_SUPPORTED = "feature_not_supported"
+    RATE_LIMITED = "rate_limited"
 
 
 class UptrackError(Exception):

@@ -187,8 +187,9 @@ class JsonFileTokenStore(InMemoryTokenStore):
     """Tokens in one JSON file (the CLI's and the local stack's default).
 
     Every operation re-reads the file, so a token created by the CLI is seen by a running local server; writes go
-    to a temporary file renamed over the old one, so readers never see half a file. Concurrency across processes
-    is last-writer-wins, which is acceptable for a developer machine.
+    to a temporary file renamed over the old one, so readers never see half a file. A write holds an exclusive
+    lock on a sibling `.lock` file from read to rename, so `uptrack token revoke` and a running server counting
+    usage never overwrite each other's change.
     """
 
     def __init__(self, path: Path) -> None:
@@ -197,11 +198,23 @@ class JsonFileTokenStore(InMemoryTokenStore):
 
     @contextlib.contextmanager
     def _transaction(self, write: bool) -> Iterator[dict[str, TokenRecord]]:
-        with self._lock:
+        with self._lock, self._across_processes(write):
             records = self._load()
             yield records
             if write:
                 self._save(records)
+
+    @contextlib.contextmanager
+    def _across_processes(self, write: bool) -> Iterator[None]:
+        if not write:
+            yield
+            return
+        import fcntl  # POSIX only, like the developer machines and Lambda this store runs on
+
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with open(self.path.with_name(self.path.name + ".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
 
     def _load(self) -> dict[str, TokenRecord]:
         if not self.path.exists():

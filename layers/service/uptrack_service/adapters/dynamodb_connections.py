@@ -41,6 +41,21 @@ class DynamoDbConnectionStore:
         response = self._client.get_item(TableName=self._table, Key={KEY: {"S": connection_id}}, ConsistentRead=True)
         return _from_item(response["Item"]) if "Item" in response else None
 
+    def count_subscribe(self, connection_id: str) -> int:
+        """One conditional UpdateItem (the connection must exist): concurrent subscribes each get their own count."""
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key={KEY: {"S": connection_id}},
+                UpdateExpression="SET subscribes = if_not_exists(subscribes, :zero) + :one",
+                ConditionExpression=f"attribute_exists({KEY})",
+                ExpressionAttributeValues={":zero": {"N": "0"}, ":one": {"N": "1"}},
+                ReturnValues="UPDATED_NEW",
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return 0
+        return int(response["Attributes"]["subscribes"]["N"])
+
     def delete(self, connection_id: str) -> Connection | None:
         response = self._client.delete_item(
             TableName=self._table, Key={KEY: {"S": connection_id}}, ReturnValues="ALL_OLD"

@@ -137,6 +137,7 @@ class MemoryUploadStore:
 class MemoryConnectionStore:
     def __init__(self) -> None:
         self.connections: dict[str, Connection] = {}
+        self.subscribes: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def put(self, connection: Connection) -> None:
@@ -149,7 +150,15 @@ class MemoryConnectionStore:
 
     def delete(self, connection_id: str) -> Connection | None:
         with self._lock:
+            self.subscribes.pop(connection_id, None)
             return self.connections.pop(connection_id, None)
+
+    def count_subscribe(self, connection_id: str) -> int:
+        with self._lock:
+            if connection_id not in self.connections:
+                return 0
+            self.subscribes[connection_id] = self.subscribes.get(connection_id, 0) + 1
+            return self.subscribes[connection_id]
 
 
 class RecordingPusher:

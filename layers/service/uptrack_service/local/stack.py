@@ -20,7 +20,7 @@ import secrets
 import threading
 import time
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -30,13 +30,24 @@ import boto3
 import requests
 from botocore.config import Config
 from uptrack.contract.plans import DEFAULT_MONTHLY_QUOTAS, Plan
-from uptrack.contract.tokens import new_record
+from uptrack.contract.tokens import JsonFileTokenStore, TokenStore, new_record
 
 from uptrack_service import wiring
 from uptrack_service.adapters.dynamodb_tokens import DynamoDbTokenStore
+from uptrack_service.adapters.dynamodb_uploads import DynamoDbUploadStore
 from uptrack_service.local import fidelity, lambdas
 from uptrack_service.local.asl import rendered
 from uptrack_service.local.gateway import HttpApiServer, WebSocketGateway, _display
+from uptrack_service.local.hosts import HostAllowList, is_loopback_address
+from uptrack_service.local.janitor import Janitor
+from uptrack_service.local.motoserver import (
+    ADMIN_HEADER,
+    GuardedMoto,
+    MotoListener,
+    moto_app,
+    sign_step_functions_calls,
+)
+from uptrack_service.local.sigv4 import Credentials
 from uptrack_service.local.template import (
     FunctionSpec,
     functions,
@@ -53,10 +64,13 @@ LOCAL_SETTINGS: Final = {
     "POWERTOOLS_TRACE_DISABLED": "1",
     "POWERTOOLS_METRICS_DISABLED": "1",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
-    "FETCH_ALLOW_LOOPBACK": "true",
-    "FETCH_ALLOWED_PORTS": "*",
 }
-"""The local stack's own settings: no X-Ray/metrics, quieter logs, and media URLs on this machine allowed."""
+"""The local stack's own settings: no X-Ray/metrics, quieter logs. Media URLs follow the service's fetch policy
+(no loopback, ports 80/443): a `videoSrc` may not reach this machine's own ports (moto, the gateways, anything
+else listening); `allow_loopback_fetch` opens one port for a test's media server."""
+log = logging.getLogger("uptrack.local")
+STOP_WAIT_S: Final = 3.0
+"""How long `stop` waits for the S3 event dispatchers (each polls its queue once a second)."""
 
 
 class LocalStack:
@@ -71,30 +85,53 @@ class LocalStack:
         host: str = "127.0.0.1",
         http_port: int = 0,
         pages: Mapping[str, tuple[str, bytes]] | None = None,
+        local_pages: Mapping[str, tuple[str, bytes]] | None = None,
         public_host: str | None = None,
+        allowed_hosts: Iterable[str] = (),
+        tokens_file: Path | None = None,
+        events_tap: bool = True,
+        sweep_every_s: float | None = None,
     ) -> None:
         """`host`/`http_port` place the HTTP API (0: a free port); `pages` are extra static GET paths it serves
-        (path -> (content type, body)), for `uptrack serve`'s web page. Every listener binds `host`; URLs handed
-        to clients (API, WebSocket, presigned S3) name `public_host` (default: `host`, loopback for a wildcard)."""
+        (path -> (content type, body)), for `uptrack serve`'s web page, and `local_pages` the versions only a
+        client on this machine gets (the page's config with the development token). The gateways bind `host`;
+        moto binds loopback (plus, when `host` is not loopback, an S3-only listener there for presigned URLs).
+        URLs handed to clients name `public_host` (default: `host`, loopback for a wildcard); requests naming
+        another host than these and `allowed_hosts` are refused. `tokens_file` (a `JsonFileTokenStore`, read on
+        every request) replaces the tokens table, so `uptrack token create|revoke` act at once and usage persists.
+        `events_tap` copies published messages to a queue for `published_events` (tests; nobody drains it
+        otherwise); `sweep_every_s` runs the `Janitor` that often (a long-running `uptrack serve`)."""
         self.repo = repo
         self.host = host
         self.public_host = public_host or _display(host)
         self.http_port = http_port
         self.pages = dict(pages or {})
+        self.local_pages = dict(local_pages or {})
+        self.hosts = HostAllowList.of(self.public_host, *allowed_hosts)
+        self.tokens_file = tokens_file
+        self.events_tap = events_tap
+        self.sweep_every_s = sweep_every_s
         self.region = region
         self.stage = stage
         self.max_concurrency = max_concurrency
         self.overrides = dict(environment or {})
         self.template = load_template(repo / "template.yaml")
         self.specs: dict[str, FunctionSpec] = functions(self.template, repo)
+        self.credentials = Credentials.random()
+        self._admin_key = secrets.token_urlsafe(24)
+        self.suffix = secrets.token_hex(3)
         self.names: dict[str, str] = {}
         self.environment: dict[str, str] = {}
         self.endpoint = ""
+        self.s3_endpoint = ""
         self.state_machine_arn = ""
+        self.events_queue = ""
+        self.s3_queues: dict[str, str] = {}
+        self._role = ""
         self._saved_env: dict[str, str] = {}
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._server: Any = None
+        self._moto: list[MotoListener] = []
         self.gateway: WebSocketGateway | None = None
         self.http: HttpApiServer | None = None
         self.registry: lambdas.HandlerRegistry | None = None
@@ -108,28 +145,9 @@ class LocalStack:
         self.stop()
 
     def start(self) -> LocalStack:
-        from moto.server import ThreadedMotoServer
-
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         fidelity.install()
-        self._server = ThreadedMotoServer(ip_address=self.host, port=0, verbose=False)
-        self._server.start()
-        _, port = self._server.get_host_and_port()
-        self.endpoint = f"http://{self.public_host}:{port}"
-        self._saved_env = dict(os.environ)
-        os.environ.update(
-            {
-                "AWS_ACCESS_KEY_ID": "local",
-                "AWS_SECRET_ACCESS_KEY": "local",
-                "AWS_SESSION_TOKEN": "local",
-                "AWS_DEFAULT_REGION": self.region,
-                "AWS_REGION": self.region,
-                "AWS_ENDPOINT_URL": self.endpoint,
-                "MOTO_PORT": str(port),
-            }
-        )
-        os.environ.pop("AWS_PROFILE", None)
-        requests.post(f"{self.endpoint}/moto-api/config", json={"stepfunctions": {"execute_state_machine": True}})
+        self._start_moto()
         self._create_storage()
         self.gateway = WebSocketGateway(
             self.invoke,
@@ -139,74 +157,138 @@ class LocalStack:
             stage=self.stage,
             host=self.host,
             public_host=self.public_host,
+            hosts=self.hosts,
+            credentials=self.credentials,
         )
         self.gateway.start()
         self._create_functions()
         self._create_state_machine()
         for function, queue in self.s3_queues.items():
             self._spawn(f"s3-events-{function}", lambda f=function, q=queue: self._dispatch_s3_events(f, q))
+        if self.sweep_every_s is not None:
+            self._spawn("janitor", self._sweep)
         routes = {route: name for name, spec in self.specs.items() for route in spec.http_routes}
         self.http = HttpApiServer(
-            routes, self.invoke, port=self.http_port, host=self.host, pages=self.pages, public_host=self.public_host
+            routes,
+            self.invoke,
+            port=self.http_port,
+            host=self.host,
+            pages=self.pages,
+            local_pages=self.local_pages,
+            public_host=self.public_host,
+            hosts=self.hosts,
         )
         self.http.start()
         return self
 
+    def _start_moto(self) -> None:
+        """moto on loopback behind the per-run credentials; S3 also on `host` when clients elsewhere need it."""
+        app = moto_app()
+        everything = MotoListener(GuardedMoto(app, self.credentials, self.hosts, self._admin_key), "127.0.0.1")
+        self._moto = [everything]
+        self.endpoint = f"http://127.0.0.1:{everything.port}"
+        self.s3_endpoint = self.endpoint
+        if not is_loopback_address(self.host):
+            s3_only = GuardedMoto(app, self.credentials, self.hosts, self._admin_key, frozenset({"s3"}))
+            self._moto.append(MotoListener(s3_only, self.host))
+            self.s3_endpoint = f"http://{self.public_host}:{self._moto[-1].port}"
+        for listener in self._moto:
+            listener.start()
+        sign_step_functions_calls(self.credentials)
+        self._saved_env = dict(os.environ)
+        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+            os.environ.pop(name, None)
+        os.environ.update(
+            {
+                "AWS_ACCESS_KEY_ID": self.credentials.access_key_id,
+                "AWS_SECRET_ACCESS_KEY": self.credentials.secret_access_key,
+                "AWS_DEFAULT_REGION": self.region,
+                "AWS_REGION": self.region,
+                "AWS_ENDPOINT_URL": self.endpoint,
+                "AWS_ENDPOINT_URL_S3": self.s3_endpoint,
+                "MOTO_PORT": str(everything.port),
+            }
+        )
+        self._moto_api("config", {"stepfunctions": {"execute_state_machine": True}})
+
+    def _moto_api(self, action: str, body: dict[str, Any] | None = None) -> None:
+        headers = {ADMIN_HEADER: self._admin_key}
+        requests.post(f"{self.endpoint}/moto-api/{action}", json=body, headers=headers, timeout=10).raise_for_status()
+
     def stop(self) -> None:
+        """Stop every listener and dispatcher within seconds; work still running in other threads is abandoned."""
         self._stop.set()
+        deadline = time.monotonic() + STOP_WAIT_S
         for thread in self._threads:
-            thread.join(5)
+            thread.join(max(0.0, deadline - time.monotonic()))
         if self.http is not None:
             self.http.stop()
         if self.gateway is not None:
             self.gateway.stop()
         lambdas.uninstall()
-        if self._server is not None:
+        if self._moto:
             try:
-                requests.post(f"{self.endpoint}/moto-api/reset", timeout=10)
+                self._moto_api("reset")
             finally:
-                self._server.stop()
+                for listener in self._moto:
+                    listener.stop()
         os.environ.clear()
         os.environ.update(self._saved_env)
         wiring.reset()
+
+    def allow_loopback_fetch(self, port: int) -> None:
+        """Let `videoSrc`/`imageSrc` reach one port of this machine (a test's media server), nothing else."""
+        self.overrides |= {"FETCH_ALLOW_LOOPBACK": "true", "FETCH_ALLOWED_PORTS": str(port)}
+        self._apply_environment()
 
     # -- clients --------------------------------------------------------------------------------------------------
 
     def client(self, service: str) -> Any:
         config = Config(read_timeout=900, retries={"max_attempts": 1})
-        return boto3.client(service, region_name=self.region, endpoint_url=self.endpoint, config=config)
+        endpoint = self.s3_endpoint if service == "s3" else self.endpoint
+        return boto3.client(service, region_name=self.region, endpoint_url=endpoint, config=config)
 
     # -- resources ------------------------------------------------------------------------------------------------
 
     def _create_storage(self) -> None:
-        suffix = secrets.token_hex(3)
-        self.names["UploadsBucket"] = f"uptrack-uploads-{suffix}"
+        self._create_bucket()
+        self._create_tables()
+        self._create_event_bus()
+        self._create_s3_rules()
+
+    def _create_bucket(self) -> None:
+        self.names["UploadsBucket"] = bucket = f"uptrack-uploads-{self.suffix}"
         s3 = self.client("s3")
-        s3.create_bucket(Bucket=self.names["UploadsBucket"])
+        s3.create_bucket(Bucket=bucket)
         s3.put_bucket_notification_configuration(
-            Bucket=self.names["UploadsBucket"], NotificationConfiguration={"EventBridgeConfiguration": {}}
+            Bucket=bucket, NotificationConfiguration={"EventBridgeConfiguration": {}}
         )
+
+    def _create_tables(self) -> None:
         dynamodb = self.client("dynamodb")
         for logical_id, spec in tables(self.template).items():
-            name = f"uptrack-{logical_id}-{suffix}"
-            self.names[logical_id] = name
+            self.names[logical_id] = name = f"uptrack-{logical_id}-{self.suffix}"
             dynamodb.create_table(
                 TableName=name,
                 KeySchema=[{"AttributeName": spec.key, "KeyType": "HASH"}],
                 AttributeDefinitions=[{"AttributeName": spec.key, "AttributeType": "S"}],
                 BillingMode="PAY_PER_REQUEST",
             )
-        events = self.client("events")
-        self.names["MessagesBus"] = f"uptrack-{suffix}"
-        events.create_event_bus(Name=self.names["MessagesBus"])
-        self.events_queue = self._queue_rule(
-            f"uptrack-events-tap-{suffix}", self.names["MessagesBus"], {"source": ["uptrack"]}
-        )
-        self.s3_queues: dict[str, str] = {}
-        for function, rule in s3_rules(self.template).items():  # validation (media/) and references (references/)
+
+    def _create_event_bus(self) -> None:
+        """The messages bus, with a tap queue that tests drain (`published_events`) when asked for."""
+        self.names["MessagesBus"] = bus = f"uptrack-{self.suffix}"
+        self.client("events").create_event_bus(Name=bus)
+        if self.events_tap:
+            self.events_queue = self._queue_rule(f"uptrack-events-tap-{self.suffix}", bus, {"source": ["uptrack"]})
+
+    def _create_s3_rules(self) -> None:
+        """Each S3 `Object Created` rule of the template, on this bucket, feeding a queue its dispatcher drains."""
+        for function, rule in s3_rules(self.template).items():
             pattern = json.loads(json.dumps(rule))
             pattern["detail"]["bucket"]["name"] = [self.names["UploadsBucket"]]
-            self.s3_queues[function] = self._queue_rule(f"uptrack-s3-{function[:40]}-{suffix}", "default", pattern)
+            name = f"uptrack-s3-{function[:40]}-{self.suffix}"
+            self.s3_queues[function] = self._queue_rule(name, "default", pattern)
 
     def _queue_rule(self, name: str, bus: str, pattern: dict[str, Any]) -> str:
         sqs = self.client("sqs")
@@ -245,8 +327,10 @@ class LocalStack:
             for name, value in spec.environment.items():
                 if name != "STATE_MACHINE_ARN" or self.state_machine_arn:
                     env[name] = self._resolve(value, name)
-        env |= LOCAL_SETTINGS | {"UPTRACK_MODELS_DIR": str(self.repo / "models")} | self.overrides
-        return env
+        env |= LOCAL_SETTINGS | {"UPTRACK_MODELS_DIR": str(self.repo / "models")}
+        if self.tokens_file is not None:
+            env["TOKENS_FILE"] = str(self.tokens_file)
+        return env | self.overrides
 
     def _apply_environment(self) -> None:
         from uptrack_service.observability import logger, metrics
@@ -311,6 +395,17 @@ class LocalStack:
         thread.start()
         self._threads.append(thread)
 
+    def _sweep(self) -> None:
+        assert self.sweep_every_s is not None
+        janitor = Janitor(
+            self.client("s3"), self.bucket, DynamoDbUploadStore(self.client("dynamodb"), self.names["UploadsTable"])
+        )
+        while not self._stop.wait(self.sweep_every_s):
+            try:
+                janitor.sweep()
+            except Exception:  # the server is stopping, or moto hiccuped: the next sweep tries again
+                log.debug("sweep failed", exc_info=True)
+
     def _dispatch_s3_events(self, function: str, queue: str) -> None:
         sqs = self.client("sqs")
         while not self._stop.is_set():
@@ -340,9 +435,15 @@ class LocalStack:
     def bucket(self) -> str:
         return self.names["UploadsBucket"]
 
+    def tokens(self) -> TokenStore:
+        """Where the functions look tokens up: the tokens file when given, else the tokens table."""
+        if self.tokens_file is not None:
+            return JsonFileTokenStore(self.tokens_file)
+        return DynamoDbTokenStore(self.client("dynamodb"), self.names["TokensTable"])
+
     def create_token(self, plan: Plan = Plan.DEVELOPER, owner: str = "local@uptrack") -> str:
         raw, record = new_record(owner, plan, DEFAULT_MONTHLY_QUOTAS[plan], datetime.now(UTC))
-        DynamoDbTokenStore(self.client("dynamodb"), self.names["TokensTable"]).put(record)
+        self.tokens().put(record)
         return raw
 
     def execution(self, upload_id: str) -> dict[str, Any]:

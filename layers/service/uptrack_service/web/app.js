@@ -19,7 +19,8 @@ async function main() {
     $("exercise").add(new Option(`${exercise.name} (${exercise.id})`, exercise.id));
   }
   $("exercise").value = state.config.defaultExercise;
-  $("token").value = state.config.token;
+  // only a browser on the server's own machine is handed the development token; others paste one
+  $("token").value = state.config.token ?? "";
   $("file").addEventListener("change", () => showVideo($("file").files[0]));
   $("upload-form").addEventListener("submit", (event) => {
     event.preventDefault();

@@ -5,8 +5,13 @@ machine), the real handlers run from source, and the HTTP API, a WebSocket API a
 locally (`uptrack_service.local.stack.LocalStack`). `/` serves a page to upload a video and watch its messages.
 
 A development token (developer plan, every feature) is kept in `$UPTRACK_HOME/dev-token` (default `~/.uptrack`) and
-reused on each start; every token of `uptrack token create` works too. The URLs and the token are printed and
-written to `$UPTRACK_HOME/local-stack.json`, where `uptrack upload` finds them.
+reused on each start; every token of `uptrack token create` works too, and `token create|revoke` take effect at
+once (the stack reads `$UPTRACK_HOME/tokens.json` on every request and counts usage there). The URLs and the token
+are printed and written to `$UPTRACK_HOME/local-stack.json`, where `uptrack upload` finds them.
+
+Safe on a LAN (`--host 0.0.0.0`): the page hands the development token only to a browser on this machine that
+names it 127.0.0.1/localhost (others paste a token), requests naming any other host than the published one (or
+`--allow-host`) are refused, and moto listens on loopback behind credentials minted per run.
 """
 
 from __future__ import annotations
@@ -26,13 +31,13 @@ from types import FrameType
 from typing import Final
 
 from uptrack.contract.plans import Plan
-from uptrack.contract.tokens import JsonFileTokenStore, TokenRecord, hash_token, new_record
+from uptrack.contract.tokens import JsonFileTokenStore, hash_token, new_record
 from uptrack.exercises.catalogue import EXERCISES
 from uptrack.pose.keypoints import SKELETON_EDGES
 from uptrack.render import DRAW_MIN_SCORE
 
 from uptrack_service.cli.client import LocalStackInfo
-from uptrack_service.cli.commands.token import default_store_dir
+from uptrack_service.cli.commands.token import TOKENS_FILE, default_store_dir
 
 DEV_TOKEN_FILE: Final = "dev-token"
 DEV_OWNER: Final = "local-development"
@@ -40,6 +45,8 @@ DEV_QUOTA: Final = 1_000_000
 WEB_FILES: Final = {"index.html": "text/html", "app.js": "text/javascript", "style.css": "text/css"}
 DEFAULT_EXERCISE: Final = "squat"
 WILDCARDS: Final = frozenset({"", "0.0.0.0", "::"})
+SWEEP_EVERY_S: Final = 5.0
+"""How often a finished upload's media and work files are deleted (they live in this process's memory)."""
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -50,12 +57,19 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument("--public-host", help="name clients use in URLs (default: --host; this machine's LAN address)")
     parser.add_argument("--port", type=int, default=8080, help="HTTP API and web page port; 0 picks a free one")
     parser.add_argument("--concurrency", type=int, default=4, help="chunks analysed at once per upload (default 4)")
+    parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="another name clients may use for this machine (repeatable); any other Host header is refused",
+    )
     parser.set_defaults(func=run)
 
 
-def development_token(home: Path, now: datetime) -> tuple[str, list[TokenRecord]]:
-    """The development token (minted on first use, kept in `home`) and every live record of `home/tokens.json`."""
-    store = JsonFileTokenStore(home / "tokens.json")
+def development_token(home: Path, now: datetime) -> str:
+    """The development token: minted on first use (or after a revoke) into `home/tokens.json`, kept in `home`."""
+    store = JsonFileTokenStore(home / TOKENS_FILE)
     saved = home / DEV_TOKEN_FILE
     raw = saved.read_text(encoding="utf-8").strip() if saved.is_file() else ""
     record = store.get(hash_token(raw)) if raw else None
@@ -64,7 +78,7 @@ def development_token(home: Path, now: datetime) -> tuple[str, list[TokenRecord]
         store.put(record)
         saved.touch(mode=0o600)
         saved.write_text(raw + "\n", encoding="utf-8")
-    return raw, [r for r in store.list_tokens() if not r.revoked]
+    return raw
 
 
 def public_address(host: str) -> str:
@@ -79,35 +93,46 @@ def public_address(host: str) -> str:
         return str(probe.getsockname()[0])
 
 
-def web_pages(token: str) -> dict[str, tuple[str, bytes]]:
-    """Path → (content type, body) of the page: its files, and `config.json` with what it needs to know."""
+Page = tuple[str, bytes]
+
+
+def web_pages(token: str) -> tuple[dict[str, Page], dict[str, Page]]:
+    """Path → (content type, body) of the page: its files and `config.json` with what it needs to know; and the
+    `config.json` a browser on this machine gets instead, which also carries the development token."""
     folder = resources.files("uptrack_service") / "web"
     pages = {f"/{name}": (kind, (folder / name).read_bytes()) for name, kind in WEB_FILES.items()}
     pages["/"] = pages["/index.html"]
     config = {
-        "token": token,
         "exercises": [{"id": e.id, "name": e.name} for e in EXERCISES],
         "defaultExercise": DEFAULT_EXERCISE,
         "skeleton": SKELETON_EDGES,
         "minScore": DRAW_MIN_SCORE,
     }
     pages["/config.json"] = ("application/json", json.dumps(config).encode("utf-8"))
-    return pages
+    local = {"/config.json": ("application/json", json.dumps(config | {"token": token}).encode("utf-8"))}
+    return pages, local
 
 
 def run(args: argparse.Namespace) -> int:
-    from uptrack_service.adapters.dynamodb_tokens import DynamoDbTokenStore  # deferred: boto3 and moto load here
+    from uptrack_service.local.janitor import limit_malloc_arenas  # deferred: boto3 and moto load here
     from uptrack_service.local.stack import LocalStack
 
     began = time.monotonic()
+    limit_malloc_arenas()
     home = default_store_dir()
-    token, records = development_token(home, datetime.now(UTC))
+    token = development_token(home, datetime.now(UTC))
+    pages, local_pages = web_pages(token)
     stack = LocalStack(
         host=args.host,
         public_host=args.public_host or public_address(args.host),
         http_port=args.port,
         max_concurrency=args.concurrency,
-        pages=web_pages(token),
+        pages=pages,
+        local_pages=local_pages,
+        allowed_hosts=args.allow_host,
+        tokens_file=home / TOKENS_FILE,
+        events_tap=False,
+        sweep_every_s=SWEEP_EVERY_S,
     )
     try:
         stack.start()
@@ -124,16 +149,24 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, stop)
     info = LocalStackInfo(stack.http_url, stack.websocket_url, token, os.getpid())
     try:
-        tokens = DynamoDbTokenStore(stack.client("dynamodb"), stack.names["TokensTable"])
-        for record in records:
-            tokens.put(record)
         info.write()
         _banner(info, home, time.monotonic() - began)
         stopping.wait()
     finally:
         info.remove()
         stack.stop()
+    _leave_running_work()
     return 0
+
+
+def _leave_running_work() -> None:
+    """Exit now when analyses are still running: their uploads lived in the stack's memory and are gone, and
+    letting the interpreter wait for their threads (or finalise under their native code) could take minutes or
+    abort the process."""
+    if threading.active_count() > 1:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 def _banner(info: LocalStackInfo, home: Path, seconds: float) -> None:
@@ -142,6 +175,8 @@ def _banner(info: LocalStackInfo, home: Path, seconds: float) -> None:
         f"  web page, HTTP API  {info.base_url}/\n"
         f"  WebSocket           {info.websocket_url}\n"
         f"  development token   {info.token}  (developer plan; {home / DEV_TOKEN_FILE})\n"
+        f"  tokens              {home / TOKENS_FILE} (uptrack token create|revoke|list act at once)\n"
+        f"uploads live in memory: they are gone when this server stops\n"
         f"try: uptrack upload samples/squat_rear_2reps_cc-by-3.0.mp4 --exercise squat\n"
         f"Ctrl-C stops it.",
         flush=True,

@@ -2,7 +2,8 @@
 
 Tokens go to `$UPTRACK_HOME/tokens.json` (default `~/.uptrack`) through `JsonFileTokenStore`, or to a deployed
 stack's DynamoDB table with `--table`. Output is JSON lines so scripts can consume it; the raw token is printed
-once, by `create`, and never stored.
+once, by `create`, and never stored. `uptrack serve` reads the same file on every request, so a token created or
+revoked here acts at once, and `list` shows the usage it counted (`usage` per month, `used_this_month`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from uptrack.contract.plans import DEFAULT_MONTHLY_QUOTAS, Plan
 from uptrack.contract.tokens import (
@@ -22,9 +23,12 @@ from uptrack.contract.tokens import (
     TokenRecord,
     TokenStore,
     hash_token,
+    month_key,
     new_record,
     token_id,
 )
+
+TOKENS_FILE: Final = "tokens.json"
 
 
 def default_store_dir() -> Path:
@@ -63,12 +67,13 @@ def _store(args: argparse.Namespace) -> TokenStore:
         from uptrack_service.adapters.dynamodb_tokens import DynamoDbTokenStore
 
         return DynamoDbTokenStore(boto3.client("dynamodb"), args.table)
-    return JsonFileTokenStore((args.store or default_store_dir()) / "tokens.json")
+    return JsonFileTokenStore((args.store or default_store_dir()) / TOKENS_FILE)
 
 
 def _public(record: TokenRecord) -> dict[str, Any]:
-    """A record as printed: everything but the hash, which only matters to stores."""
-    return record.model_dump(mode="json", exclude={"token_hash"})
+    """A record as printed: everything but the hash, which only matters to stores, plus this month's usage."""
+    used = record.usage.get(month_key(datetime.now(UTC)), 0)
+    return record.model_dump(mode="json", exclude={"token_hash"}) | {"used_this_month": used}
 
 
 def _create(args: argparse.Namespace) -> int:
