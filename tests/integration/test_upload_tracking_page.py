@@ -12,6 +12,10 @@ from __future__ import annotations
 
 import json
 import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -25,7 +29,6 @@ from tests.integration.test_web_page import CHROMIUM, CHROMIUM_ARGS, sync_api
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (apt-get install chromium)")
 
 PAGE_PATH = "/pose_tracker/upload_tracking"
-HOST_ORIGIN = "http://fitness-app.example"
 PROCESSING = "Your video is processing, please stay on this page"
 ANALYSIS_TIMEOUT_MS = 300_000
 BRIDGE_SHIMS = """
@@ -34,7 +37,10 @@ BRIDGE_SHIMS = """
     window.webkit = { messageHandlers: { iosListener: { postMessage: (text) => window.bridged.ios.push(text) } } };
     window.webViewCallback = (text) => window.bridged.android.push(text);
 """
-ENDED = "(texts) => texts.some((t) => { const m = JSON.parse(t); return m.type === 'error' || m.ready === true; })"
+ENDED = """(texts) => texts.some((text) => {
+    const m = JSON.parse(text);
+    return m.type === "error" || m.message === "Analysis completed";
+})"""
 
 
 def host_page(page_url: str) -> str:
@@ -42,6 +48,31 @@ def host_page(page_url: str) -> str:
     return f"""<!doctype html><title>host</title>
         <script>window.received = []; window.addEventListener("message", (event) => window.received.push(event.data));
         </script><iframe src="{page_url}" width="390" height="700" allow="autoplay"></iframe>"""
+
+
+@contextmanager
+def app_origin(html: str) -> Iterator[str]:
+    """The app's own web server (another origin than the stack's), serving its page that embeds uptrack's."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            body = html.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://localhost:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
 
 
 def launch(playwright: Any) -> Any:
@@ -79,12 +110,11 @@ def results(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def test_an_iframe_host_receives_what_uptrack_upload_receives(server: Server, media_dir: Path) -> None:  # noqa: F811
     clip = media_dir / SHARED_CLIP
     url = page_url(server, token=server.info.token, exercise="squat", uploadLabel="Send your squats")
-    with sync_api.sync_playwright() as playwright:
+    with sync_api.sync_playwright() as playwright, app_origin(host_page(url)) as origin:
         browser = launch(playwright)
         try:
             page = browser.new_page(viewport={"width": 1000, "height": 800})
-            page.route(f"{HOST_ORIGIN}/**", lambda route: route.fulfill(content_type="text/html", body=host_page(url)))
-            page.goto(f"{HOST_ORIGIN}/workout")
+            page.goto(f"{origin}/workout")
             frame = page.frame_locator("iframe")
             assert frame.locator("#picker-label").inner_text() == "Send your squats"
             frame.locator("#file").set_input_files(str(clip))
