@@ -23,6 +23,7 @@ Rules (each is tested in tests/unit/contract/test_params.py):
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -418,7 +419,8 @@ def _check_exercise(
     if fields.get("reference") is not None:
         raise _combine_error()
     if exercise not in exercise_ids:
-        raise UptrackError(ErrorCode.INVALID_EXERCISE, f"Unknown exercise: {sent}", {"exercise": sent})
+        details = {"exercise": sent, "suggestions": exercise_suggestions(exercise, exercise_ids)}
+        raise UptrackError(ErrorCode.INVALID_EXERCISE, f"Unknown exercise: {sent}", details)
     if "min_grade" in fields and (exercise in duration_ids or exercise in UNGRADED_EXERCISES):
         ignored["minGrade"] = str(fields.pop("min_grade"))
 
@@ -426,6 +428,15 @@ def _check_exercise(
 def uses_v4(request: AnalysisRequest) -> bool:
     """Whether this request is graded by V4 (E band, no recommendations): asked for, or a V4-only exercise."""
     return request.engine == "v4" or request.exercise in V4_ONLY_EXERCISES | PHYSICAL_TESTS
+
+
+def exercise_suggestions(value: str, exercise_ids: Collection[str], limit: int = 3) -> list[str]:
+    """Catalogue ids close to a mistyped one (`squats` -> `squat`), aliases included, so an error can say what
+    was probably meant instead of only what was wrong."""
+    spellings = {i: i for i in sorted(exercise_ids)} | {a: i for a, i in EXERCISE_ALIASES.items() if i in exercise_ids}
+    close = difflib.get_close_matches(value, spellings, n=limit * 2, cutoff=0.6)
+    words = [s for s in spellings if len(value) >= 3 and value in s.split("_")]  # `curl` -> the curls
+    return list(dict.fromkeys(spellings[c] for c in [*close, *words]))[:limit]
 
 
 def effective_min_grade(request: AnalysisRequest, is_duration: bool) -> MinGrade | None:

@@ -1,38 +1,54 @@
 // The local stack's page: the mobile app's protocol in a browser, drawn over the video being analysed.
-// POST /uploads -> WebSocket subscribe -> PUT the file -> messages in `seq` order until the final one.
-// `keypoints` messages (keypoints=true&angles=false) are drawn over the local file as it plays; each `counter`
-// is a rep with its grade. `document.body.dataset.state` is idle | uploading | analysing | done | error, and
-// `window.uptrackMessages` holds the current upload's messages (for the console and the browser test).
+// The video plays while it is analysed; the skeleton (`keypoints`), the count and each rep's grade (`counter`) are
+// drawn as their messages arrive, a hold's count in seconds. A photo comes back as `image_overlay`.
+// `document.body.dataset.state` is idle | uploading | analysing | done | error, and `window.uptrackMessages` holds
+// the current upload's messages (for the console and the browser test).
+// The token: `?token=` in the page's address, else the one `/config.json` offers (a loopback visitor of
+// `uptrack serve` gets the development token), else typed in.
+
+import { Overlay } from "/overlay.js";
+import { Refused, isFinal, onlyKeypointsBlocked, startUpload } from "/stream.js";
 
 const $ = (id) => document.getElementById(id);
-const state = { config: null, frames: [], reps: [], messages: [], finalCount: null, summary: null };
-
-function isFinal(message) {
-  return message.type === "error" || (message.type === "initialization" && message.ready === true
-    && message.message === "Analysis completed");
-}
+const state = { config: null, messages: [], finalCount: null, unit: "reps", overlay: null };
 
 async function main() {
-  const response = await fetch("config.json");
-  state.config = await response.json();
+  state.config = await (await fetch("/config.json")).json();
   for (const exercise of state.config.exercises) {
     $("exercise").add(new Option(`${exercise.name} (${exercise.id})`, exercise.id));
   }
   $("exercise").value = state.config.defaultExercise;
-  // only a browser on the server's own machine is handed the development token; others paste one
-  $("token").value = state.config.token ?? "";
-  $("file").addEventListener("change", () => showVideo($("file").files[0]));
+  // only a browser on the server's own machine is handed the development token; others paste one (or pass ?token=)
+  $("token").value = new URLSearchParams(window.location.search).get("token") || state.config.token || "";
+  state.overlay = new Overlay($("video"), $("overlay"), state.config);
+  $("file").addEventListener("change", () => showMedia($("file").files[0]));
+  $("video").addEventListener("loadedmetadata", () => fitPlayer($("video").videoWidth, $("video").videoHeight));
+  $("photo").addEventListener("load", () => fitPlayer($("photo").naturalWidth, $("photo").naturalHeight));
   $("upload-form").addEventListener("submit", (event) => {
     event.preventDefault();
-    upload($("file").files[0], $("exercise").value, $("token").value.trim()).catch(fail);
+    upload($("file").files[0]).catch(fail);
   });
-  requestAnimationFrame(draw);
 }
 
-function showVideo(file) {
+function sourceOf(file) {
+  return file && file.type.startsWith("image/") ? "image" : "video";
+}
+
+function fitPlayer(width, height) {
+  if (width && height) $("player").style.aspectRatio = `${width} / ${height}`;
+}
+
+function showMedia(file) {
   if (!file) return;
-  $("video").src = URL.createObjectURL(file);
-  setStatus("idle", `${file.name}: ${(file.size / 1e6).toFixed(1)} MB. Pick the exercise and upload.`);
+  const url = URL.createObjectURL(file);
+  document.body.dataset.source = sourceOf(file);
+  if (sourceOf(file) === "image") {
+    $("photo").src = url;
+  } else {
+    $("video").src = url;
+  }
+  for (const id of ["exercise", "difficulty", "min-grade", "export"]) $(id).disabled = sourceOf(file) === "image";
+  setStatus("idle", `${file.name}: ${(file.size / 1e6).toFixed(1)} MB. Upload it when ready.`);
 }
 
 function setStatus(phase, text) {
@@ -41,113 +57,62 @@ function setStatus(phase, text) {
 }
 
 function fail(error) {
+  if (error instanceof Refused) {
+    accept(error.error);
+    return;
+  }
   setStatus("error", String(error.message || error));
   $("start").disabled = false;
 }
 
-async function upload(file, exercise, token) {
-  Object.assign(state, { frames: [], reps: [], messages: [], finalCount: null, summary: null });
-  window.uptrackMessages = state.messages;
-  $("log").replaceChildren();
-  $("reps").replaceChildren();
-  $("summary").textContent = "";
-  $("start").disabled = true;
-  $("progress").value = 0;
-  setStatus("uploading", "Creating the upload…");
-  const query = new URLSearchParams({ token, exercise, source: "video", keypoints: "true", angles: "false" });
-  const created = await fetch(`uploads?${query}`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ contentType: file.type || "video/mp4", contentLength: file.size }),
-  });
-  const body = await created.json();
-  if (!created.ok) {
-    accept(body);
-    throw new Error(`${body.code}: ${body.message}`);
+// What the form asks for; only what applies to the file's kind (a photo has no exercise, grades or export).
+function requestQuery(file, keypoints) {
+  const source = sourceOf(file);
+  const query = new URLSearchParams({ token: $("token").value.trim(), source });
+  if (keypoints) query.set("keypoints", "true");
+  if (source === "video") {
+    query.set("exercise", $("exercise").value);
+    query.set("difficulty", $("difficulty").value);
+    if ($("min-grade").value) query.set("minGrade", $("min-grade").value);
+    if ($("export").checked) query.set("export", "true");
   }
-  const stream = new MessageStream(body, token);
-  await stream.opened;
-  setStatus("uploading", "Uploading the video…");
-  const headers = { ...body.upload.headers };
-  delete headers["Content-Length"]; // the browser sets it from the file
-  const put = await fetch(body.upload.url, { method: body.upload.method, headers, body: file });
-  if (!put.ok) throw new Error(`The upload was refused (HTTP ${put.status}).`);
-  setStatus("analysing", "Uploaded; analysing…");
+  return query.toString();
 }
 
-// Messages of one upload in `seq` order, each once; a `message_link` is replaced by the message it points at.
-class MessageStream {
-  constructor(created, token) {
-    this.uploadId = created.uploadId;
-    this.token = token;
-    this.nextSeq = 1;
-    this.pending = new Map();
-    this.finalSeq = null;
-    this.filling = false;
-    this.socket = new WebSocket(`${created.websocketUrl}&${new URLSearchParams({ token })}`);
-    this.opened = new Promise((resolve, reject) => {
-      this.socket.onopen = () => {
-        this.socket.send(JSON.stringify(created.subscribe));
-        resolve();
-      };
-      this.socket.onerror = () => reject(new Error("The WebSocket could not be opened."));
-    });
-    this.socket.onmessage = (event) => this.receive(JSON.parse(event.data)).catch(fail);
+async function upload(file) {
+  const exercise = state.config.exercises.find((entry) => entry.id === $("exercise").value);
+  state.unit = sourceOf(file) === "video" && exercise?.kind === "duration" ? "s" : "reps";
+  Object.assign(state, { messages: [], finalCount: null });
+  window.uptrackMessages = state.messages;
+  state.overlay.reset(state.unit);
+  $("results-title").textContent = state.unit === "s" ? "Hold" : "Reps";
+  for (const id of ["log", "reps"]) $(id).replaceChildren();
+  $("summary").textContent = "";
+  $("download").hidden = true;
+  $("start").disabled = true;
+  $("progress").value = 0;
+  setStatus("uploading", "Uploading…");
+  if (sourceOf(file) === "video") {
+    $("video").loop = true;
+    $("video").play().catch(() => {});
   }
-
-  async receive(wire) {
-    if (wire.type === "message_link") wire = await (await fetch(wire.url)).json();
-    if (typeof wire.seq !== "number") {
-      accept(wire);
-      throw new Error(wire.message || "The subscription was refused.");
-    }
-    if (wire.seq < this.nextSeq || this.pending.has(wire.seq)) return;
-    this.pending.set(wire.seq, wire);
-    if (isFinal(wire)) this.finalSeq = wire.seq;
-    this.drain();
-    if (this.finalSeq !== null && this.nextSeq <= this.finalSeq && !this.filling) {
-      this.filling = true;
-      await this.fillGap();
-    }
+  try {
+    await startUpload("", requestQuery(file, true), file, accept, fail);
+  } catch (error) {
+    if (!onlyKeypointsBlocked(error)) throw error;
+    await startUpload("", requestQuery(file, false), file, accept, fail); // this plan has no keypoints
   }
-
-  drain() {
-    while (this.pending.has(this.nextSeq)) {
-      const wire = this.pending.get(this.nextSeq);
-      this.pending.delete(this.nextSeq);
-      this.nextSeq += 1;
-      accept(wire);
-      if (isFinal(wire)) this.socket.close();
-    }
-  }
-
-  // The final message is here but an earlier one is not: read the stored copies from the HTTP API, twice a second
-  // for up to 10 s (a stage is stored a moment after its seq range is reserved).
-  async fillGap(attempt = 0) {
-    const query = new URLSearchParams({ token: this.token, afterSeq: String(this.nextSeq - 1) });
-    const view = await (await fetch(`uploads/${this.uploadId}?${query}`)).json();
-    for (const wire of view.messages || []) {
-      if (wire.seq >= this.nextSeq && !this.pending.has(wire.seq)) this.pending.set(wire.seq, wire);
-    }
-    this.drain();
-    if (this.nextSeq <= this.finalSeq) {
-      if (attempt >= 20) throw new Error(`Message ${this.nextSeq} never arrived.`);
-      await new Promise((resume) => setTimeout(resume, 500));
-      await this.fillGap(attempt + 1);
-    }
-  }
+  if (document.body.dataset.state === "uploading") setStatus("analysing", "Uploaded; analysing…");
 }
 
 function accept(message) {
   state.messages.push(message);
+  state.overlay.accept(message);
   logMessage(message);
   switch (message.type) {
     case "progress":
       $("progress").value = message.percent;
       setStatus("analysing", `Analysing… ${message.percent.toFixed(0)} %`);
-      break;
-    case "keypoints":
-      state.frames.push({ t: message.timestampMs ?? 0, points: message.keypoints || message.data });
       break;
     case "counter":
       if (message.final) {
@@ -157,30 +122,49 @@ function accept(message) {
       }
       break;
     case "exercise_summary":
-      state.summary = message;
-      $("summary").textContent = `${message.counter} reps` + (message.grade ? `, average grade ${message.grade}` : "");
+      $("summary").textContent = summaryText(message);
+      break;
+    case "image_overlay":
+      $("photo").src = message.data;
+      break;
+    case "export_ready":
+      Object.assign($("download"), { href: message.url, hidden: false });
       break;
     case "error":
       setStatus("error", `${message.code}: ${message.message}`);
       $("start").disabled = false;
       break;
   }
-  if (isFinal(message) && message.type !== "error") {
-    $("progress").value = 100;
-    setStatus("done", `Done: ${state.finalCount ?? 0} reps. Play the video to see each rep drawn.`);
-    $("start").disabled = false;
-    const video = $("video");
-    if (video.paused && video.currentTime === 0) video.play().catch(() => {});
-  }
+  if (isFinal(message) && message.type !== "error") finish();
+}
+
+function summaryText(summary) {
+  if (state.unit === "s") return `Held ${summary.counter} s` + (summary.grade ? `, grade ${summary.grade}` : "");
+  return `${summary.counter} reps` + (summary.grade ? `, average grade ${summary.grade}` : "");
+}
+
+function finish() {
+  $("progress").value = 100;
+  const done = document.body.dataset.source === "image" ? "Done: the pose is drawn on the photo."
+    : `Done: ${state.finalCount ?? 0} ${state.unit === "s" ? "s held" : "reps"}. Play the video to see it drawn.`;
+  setStatus("done", done);
+  $("start").disabled = false;
+  const video = $("video");
+  video.loop = false;
+  video.currentTime = 0;
+  video.play().catch(() => {});
 }
 
 function addRep(message) {
-  const rep = { count: message.current_count, t: message.timestampMs ?? 0, ...message.form_score };
-  state.reps.push(rep);
   const item = document.createElement("li");
-  item.dataset.t = String(rep.t);
-  item.innerHTML = `<span class="grade ${rep.grade}">${rep.grade}</span>`
-    + `<span>Rep ${rep.count} · score ${Math.round(rep.score)} · at ${(rep.t / 1000).toFixed(1)} s</span>`;
+  const { grade, score } = message.form_score;
+  item.dataset.t = String(message.timestampMs ?? 0);
+  const badge = document.createElement("span");
+  badge.className = `grade ${grade}`;
+  badge.textContent = grade;
+  const text = document.createElement("span");
+  text.textContent = `Rep ${message.current_count} · score ${Math.round(score)} · at ${(message.timestampMs / 1000).toFixed(1)} s`;
+  item.append(badge, text);
   $("reps").append(item);
 }
 
@@ -190,6 +174,7 @@ function logMessage(message) {
   const { type, seq, uploadId, ...rest } = message;
   for (const key of ["data", "keypoints"]) {
     if (Array.isArray(rest[key])) rest[key] = `[${rest[key].length} ${type === "keypoints_batch" ? "frames" : "points"}]`;
+    else if (typeof rest[key] === "string" && rest[key].length > 80) rest[key] = `${rest[key].slice(0, 40)}…`;
   }
   const number = document.createElement("span");
   number.textContent = String(seq ?? "–");
@@ -201,90 +186,11 @@ function logMessage(message) {
   $("message-count").textContent = String(state.messages.length);
 }
 
-// --- drawing -----------------------------------------------------------------------------------------------
-
-function frameAt(ms) {
-  const frames = state.frames;
-  let low = 0;
-  let high = frames.length - 1;
-  let best = null;
-  while (low <= high) {
-    const middle = (low + high) >> 1;
-    if (frames[middle].t <= ms) {
-      best = frames[middle];
-      low = middle + 1;
-    } else {
-      high = middle - 1;
-    }
-  }
-  return best && ms - best.t <= 250 ? best : null;
-}
-
-function draw() {
-  const video = $("video");
-  const canvas = $("overlay");
-  const context = canvas.getContext("2d");
-  const width = canvas.clientWidth;
-  const height = canvas.clientHeight;
-  const scale = window.devicePixelRatio || 1;
-  if (canvas.width !== Math.round(width * scale) || canvas.height !== Math.round(height * scale)) {
-    canvas.width = Math.round(width * scale);
-    canvas.height = Math.round(height * scale);
-  }
-  context.setTransform(scale, 0, 0, scale, 0, 0);
-  context.clearRect(0, 0, width, height);
-  const ms = video.currentTime * 1000;
-  if (video.videoWidth) {
-    const fit = Math.min(width / video.videoWidth, height / video.videoHeight);
-    const box = {
-      x: (width - video.videoWidth * fit) / 2,
-      y: (height - video.videoHeight * fit) / 2,
-      w: video.videoWidth * fit,
-      h: video.videoHeight * fit,
-    };
-    const frame = frameAt(ms);
-    if (frame) drawSkeleton(context, frame.points, box);
-  }
-  drawHud(ms);
-  requestAnimationFrame(draw);
-}
-
-function drawSkeleton(context, points, box) {
-  const byName = new Map(points.map((point) => [point.name, point]));
-  const at = (point) => [box.x + point.x * box.w, box.y + point.y * box.h];
-  const seen = (point) => point && point.score >= state.config.minScore;
-  context.lineWidth = Math.max(2, box.h / 160);
-  context.lineCap = "round";
-  for (const [first, second] of state.config.skeleton) {
-    const a = byName.get(first);
-    const b = byName.get(second);
-    if (!seen(a) || !seen(b)) continue;
-    const side = first.startsWith("left") && second.startsWith("left") ? "#35a7ff"
-      : first.startsWith("right") && second.startsWith("right") ? "#ffa534" : "#f2f2f2";
-    context.strokeStyle = side;
-    context.beginPath();
-    context.moveTo(...at(a));
-    context.lineTo(...at(b));
-    context.stroke();
-  }
-  context.fillStyle = "white";
-  for (const point of points) {
-    if (!seen(point)) continue;
-    const [x, y] = at(point);
-    context.beginPath();
-    context.arc(x, y, context.lineWidth * 1.2, 0, 2 * Math.PI);
-    context.fill();
-  }
-}
-
-function drawHud(ms) {
-  const done = state.reps.filter((rep) => rep.t <= ms);
-  $("count").textContent = String(done.length);
-  $("count-unit").textContent = done.length === 1 ? "rep" : "reps";
-  const last = done[done.length - 1];
-  $("grade").textContent = last ? last.grade : "–";
-  $("grade").className = `grade ${last ? last.grade : ""}`;
+// The rep list follows playback: a rep is highlighted once the video has reached it.
+function followPlayback() {
+  const ms = $("video").currentTime * 1000;
   for (const item of $("reps").children) item.classList.toggle("reached", Number(item.dataset.t) <= ms);
+  requestAnimationFrame(followPlayback);
 }
 
-main().catch(fail);
+main().then(followPlayback).catch(fail);

@@ -42,7 +42,18 @@ from uptrack_service.cli.commands.token import TOKENS_FILE, default_store_dir
 DEV_TOKEN_FILE: Final = "dev-token"
 DEV_OWNER: Final = "local-development"
 DEV_QUOTA: Final = 1_000_000
-WEB_FILES: Final = {"index.html": "text/html", "app.js": "text/javascript", "style.css": "text/css"}
+WEB_FILES: Final = {
+    "index.html": "text/html",
+    "app.js": "text/javascript",
+    "style.css": "text/css",
+    "stream.js": "text/javascript",
+    "overlay.js": "text/javascript",
+    "upload_tracking.html": "text/html",
+    "upload_tracking.js": "text/javascript",
+    "upload_tracking.css": "text/css",
+}
+UPLOAD_TRACKING_PATHS: Final = ("/pose_tracker/upload_tracking", "/upload_tracking")
+"""PoseTracker's hosted page path (apps switch by changing the host only) and a short one."""
 DEFAULT_EXERCISE: Final = "squat"
 WILDCARDS: Final = frozenset({"", "0.0.0.0", "::"})
 SWEEP_EVERY_S: Final = 5.0
@@ -102,8 +113,9 @@ def web_pages(token: str) -> tuple[dict[str, Page], dict[str, Page]]:
     folder = resources.files("uptrack_service") / "web"
     pages = {f"/{name}": (kind, (folder / name).read_bytes()) for name, kind in WEB_FILES.items()}
     pages["/"] = pages["/index.html"]
+    pages |= {path: pages["/upload_tracking.html"] for path in UPLOAD_TRACKING_PATHS}
     config = {
-        "exercises": [{"id": e.id, "name": e.name} for e in EXERCISES],
+        "exercises": [{"id": e.id, "name": e.name, "kind": e.kind} for e in EXERCISES],
         "defaultExercise": DEFAULT_EXERCISE,
         "skeleton": SKELETON_EDGES,
         "minScore": DRAW_MIN_SCORE,
