@@ -83,7 +83,11 @@ CFN_LINT   := $(TOOLS)/cfn-lint/bin/cfn-lint
 STATELINT  := $(TOOLS)/statelint/bin/statelint
 SAM        := $(TOOLS)/sam/bin/sam
 CHECKOV    := $(TOOLS)/checkov/bin/checkov
-SAM_ENV    := AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0
+# The template's runtime, python3.12: `sam build` refuses to build its zip functions without a python3.12 on PATH,
+# and the artifact tests import every handler with it. A python3.12 on PATH, else pyenv's, else LAMBDA_PYTHON=...
+LAMBDA_PYTHON ?= $(firstword $(foreach p,$(shell command -v python3.12) $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3.12),\
+	$(if $(shell $(p) -c 'import sys; print(sys.version_info[:2] == (3, 12))' 2>/dev/null | grep True),$(p))))
+SAM_ENV    := AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0 $(if $(LAMBDA_PYTHON),PATH=$(dir $(LAMBDA_PYTHON)):$$PATH)
 ZIP_BUILD  := .aws-sam/zip
 IMAGE_FUNCTIONS := ValidateUploadFunction InferenceFunction AggregateFunction RenderExportFunction JoinExportFunction \
 	ProcessReferenceFunction

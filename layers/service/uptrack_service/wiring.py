@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # the heavy modules (OpenCV, onnxruntime) load only in the fu
     from uptrack_service.pipeline.failures import FailureDeps
     from uptrack_service.pipeline.inference import InferenceDeps
     from uptrack_service.pipeline.reference_processing import ReferenceDeps
+    from uptrack_service.pipeline.sweeper import SweeperDeps
     from uptrack_service.pipeline.validation import ValidationDeps
 
 _lock = threading.Lock()
@@ -169,6 +170,13 @@ def failure_deps() -> FailureDeps:
     from uptrack_service.pipeline.failures import FailureDeps
 
     return FailureDeps(uploads(), delivery())
+
+
+def sweeper_deps() -> SweeperDeps:
+    from uptrack_service.pipeline.sweeper import SweeperDeps
+
+    executions = StepFunctionsOrchestrator(client("stepfunctions"), settings().state_machine_arn)
+    return SweeperDeps(uploads(), delivery(), executions, utcnow)
 
 
 def subscription_deps() -> SubscriptionDeps:

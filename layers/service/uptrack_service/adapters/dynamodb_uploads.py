@@ -9,7 +9,7 @@ subscriber set in the same atomic read, which is what makes live push + replay g
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 from typing import Any, Final
 
@@ -120,6 +120,20 @@ class DynamoDbUploadStore:
     def get(self, upload_id: str) -> UploadRecord | None:
         response = self._client.get_item(TableName=self._table, Key=self._key(upload_id), ConsistentRead=True)
         return _from_item(response["Item"]) if "Item" in response else None
+
+    def open_before(self, cutoff: datetime, statuses: Iterable[Status]) -> list[UploadRecord]:
+        """The sweeper's query: a filtered Scan (the table holds at most `UPLOAD_TTL_DAYS` of uploads; a Scan reads
+        every item, which docs/performance.md prices). `created_at` is ISO-8601 UTC, so strings order as times."""
+        wanted = [status.value for status in statuses]
+        values: dict[str, Any] = {f":s{i}": {"S": value} for i, value in enumerate(wanted)}
+        values[":cutoff"] = {"S": cutoff.isoformat()}
+        pages = self._client.get_paginator("scan").paginate(
+            TableName=self._table,
+            FilterExpression=f"#status IN ({', '.join(f':s{i}' for i in range(len(wanted)))}) AND created_at < :cutoff",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=values,
+        )
+        return [_from_item(item) for page in pages for item in page.get("Items", [])]
 
     def transition(
         self, upload_id: str, to: Status, allowed_from: Collection[Status], fields: Mapping[str, Any] | None = None

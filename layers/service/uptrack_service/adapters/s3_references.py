@@ -18,18 +18,14 @@ from typing import TYPE_CHECKING, Any, Final
 from botocore.exceptions import ClientError
 from uptrack.reference.store import REFERENCE_ID, reference_not_found
 
+from uptrack_service.adapters.s3_store import is_missing_key
 from uptrack_service.keys import SIGNATURE_PREFIX, signature_key
 
 if TYPE_CHECKING:
     from uptrack.reference.signature import ReferenceMovement
 
-_MISSING: Final = frozenset({"NoSuchKey", "404", "NotFound"})
 _OWNER_RE: Final = re.compile(r"^[A-Za-z0-9_.@-]{1,200}$")
 SUMMARY_FIELDS: Final = ("id", "name", "created_at", "model", "start_ms", "end_ms", "hz", "version")
-
-
-def _missing(exc: ClientError) -> bool:
-    return str(exc.response.get("Error", {}).get("Code")) in _MISSING
 
 
 def _owner_prefix(owner: str) -> str:
@@ -39,8 +35,8 @@ def _owner_prefix(owner: str) -> str:
 
 
 class S3ReferenceStore:
-    """Reference movements in S3, scoped by owner. Needs s3:GetObject/PutObject/DeleteObject on `signatures/*`
-    and s3:ListBucket (without it S3 answers 403 instead of 404 for a missing key)."""
+    """Reference movements in S3, scoped by owner. Needs s3:GetObject/PutObject/DeleteObject on `signatures/*`;
+    without s3:ListBucket S3 answers 403 instead of 404 for a missing key, which reads as missing too."""
 
     def __init__(self, client: Any, bucket: str) -> None:
         self._client = client
@@ -58,7 +54,7 @@ class S3ReferenceStore:
         try:
             response = self._client.get_object(Bucket=self.bucket, Key=key)
         except ClientError as exc:
-            if _missing(exc):
+            if is_missing_key(exc):
                 return None
             raise
         try:
@@ -78,7 +74,7 @@ class S3ReferenceStore:
         try:
             self._client.head_object(Bucket=self.bucket, Key=key)
         except ClientError as exc:
-            if _missing(exc):
+            if is_missing_key(exc):
                 return False
             raise
         return True

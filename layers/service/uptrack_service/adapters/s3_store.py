@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Final
 
 from botocore.exceptions import ClientError
 
+from uptrack_service.observability import logger
 from uptrack_service.ports import ObjectInfo, ObjectMissingError, PresignedUpload, upload_headers
 
-_MISSING = frozenset({"NoSuchKey", "404", "NotFound"})
+_NOT_FOUND: Final = frozenset({"NoSuchKey", "404", "NotFound"})
+_DENIED: Final = frozenset({"AccessDenied", "403", "Forbidden"})
 
 
-def _missing(exc: ClientError) -> bool:
-    return str(exc.response.get("Error", {}).get("Code")) in _MISSING
+def is_missing_key(exc: ClientError) -> bool:
+    """A read of a key that is not there. S3 answers 404 only to a caller allowed s3:ListBucket on the bucket and
+    403 AccessDenied to everyone else (a policy that grants ListBucket under an `s3:prefix` condition does not
+    count: a GET carries no prefix), so both mean "not found" on a read. A 403 for a real permission gap then
+    reads as a missing object too; the warning keeps it visible in the logs."""
+    code = str(exc.response.get("Error", {}).get("Code"))
+    if code in _DENIED:
+        logger.warning("S3 answered 403 for a read; treated as a missing key", extra={"s3_error": code})
+    return code in _NOT_FOUND or code in _DENIED
 
 
 class S3ObjectStore:
@@ -30,7 +39,7 @@ class S3ObjectStore:
         try:
             response = self._client.get_object(Bucket=self.bucket, Key=key)
         except ClientError as exc:
-            if _missing(exc):
+            if is_missing_key(exc):
                 raise ObjectMissingError(key) from None
             raise
         return bytes(response["Body"].read())
@@ -39,7 +48,7 @@ class S3ObjectStore:
         try:
             response = self._client.get_object(Bucket=self.bucket, Key=key, Range=f"bytes=0-{max(0, length - 1)}")
         except ClientError as exc:
-            if _missing(exc):
+            if is_missing_key(exc):
                 raise ObjectMissingError(key) from None
             if exc.response.get("Error", {}).get("Code") == "InvalidRange":  # an empty object
                 return b""
@@ -50,7 +59,7 @@ class S3ObjectStore:
         try:
             response = self._client.head_object(Bucket=self.bucket, Key=key)
         except ClientError as exc:
-            if _missing(exc):
+            if is_missing_key(exc):
                 return None
             raise
         return ObjectInfo(size=int(response["ContentLength"]), content_type=response.get("ContentType"))
@@ -59,7 +68,7 @@ class S3ObjectStore:
         try:
             self._client.download_file(self.bucket, key, str(path))
         except ClientError as exc:
-            if _missing(exc):
+            if is_missing_key(exc):
                 raise ObjectMissingError(key) from None
             raise
 

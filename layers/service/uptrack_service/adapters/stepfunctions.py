@@ -1,7 +1,7 @@
 """`Orchestrator` over Step Functions, and `FetchLauncher` over an asynchronous Lambda invoke.
 
 Executions are always named after the upload: the name is Step Functions' idempotency key, so a duplicated
-S3 event cannot start a second analysis.
+S3 event cannot start a second analysis, and the sweeper finds a stuck upload's execution by it.
 """
 
 from __future__ import annotations
@@ -25,6 +25,17 @@ class StepFunctionsOrchestrator:
             )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ExecutionAlreadyExists":
+                return False
+            raise
+        return True
+
+    def stop(self, name: str, cause: str) -> bool:
+        """Stop the execution named `name` (the sweeper's stuck upload); False when none is running."""
+        arn = self._arn.replace(":stateMachine:", ":execution:", 1) + f":{name}"
+        try:
+            self._client.stop_execution(executionArn=arn, error="UploadStuck", cause=cause[:256])
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("ExecutionDoesNotExist", "ValidationException"):
                 return False
             raise
         return True

@@ -3,6 +3,13 @@
 S3 (through EventBridge) delivers at least once, so everything here is idempotent: the upload moves to
 `validating` only from a pre-analysis state, the opening messages are one delivery stage, the manifest is
 rewritten identically, and the execution is named after the upload (Step Functions refuses a second one).
+
+Start, then mark: the execution is started while the upload is still `validating` and only then marked
+`processing`. A StartExecution that fails raises, the upload stays `validating` (a pre-analysis state) and
+Lambda's asynchronous retry runs everything again; the execution name is the one idempotency key, so a start that
+did succeed before a crash reads as "already exists" and the upload is marked all the same. (Marking first would
+make every retry see a duplicate and the analysis never start.) The execution's own steps take seconds before
+anything checks for `processing`, far longer than the one UpdateItem after the start.
 """
 
 from __future__ import annotations
@@ -106,9 +113,9 @@ def validate_object(bucket: str, raw_key: str, deps: ValidationDeps) -> Outcome:
     except UptrackError as error:
         deps.delivery.fail(upload_id, error, opening)
         return Outcome.REJECTED
+    started = deps.orchestrator.start(upload_id, payload.model_dump(mode="json", by_alias=True, exclude_none=True))
     fields = {} if payload.video is None else {"frames_total": payload.video.frame_count}
     deps.uploads.transition(upload_id, Status.PROCESSING, (Status.VALIDATING, Status.PROCESSING), fields)
-    started = deps.orchestrator.start(upload_id, payload.model_dump(mode="json", by_alias=True, exclude_none=True))
     metrics.add_metric(name="AnalysesStarted" if started else "DuplicateUploadEvents", unit="Count", value=1)
     return Outcome.STARTED if started else Outcome.DUPLICATE
 

@@ -1,12 +1,14 @@
-"""Latency and cost of one analysis on AWS, from measured per-frame times and published service figures.
+"""Latency (p50, p95) and cost of one analysis on AWS, from measured times and published service figures.
 
-Run `python -m uptrack_service.tools.cost_model --bench docs/bench.json` (the JSON `make bench` writes). Every
-assumption is a named constant below, with its source; docs/aws-cost-model.md holds a run's output.
+Run `python -m uptrack_service.tools.cost_model --bench docs/bench.json --cold-starts docs/cold_starts.json`
+(`make bench` writes the first; `python -m tests.support.cold_starts --json docs/cold_starts.json` the second).
+Every other input is a named constant below with its source; docs/performance.md holds a run's output.
 
-Model, per video: the validation Lambda probes and plans; a Distributed Map starts one inference Lambda per
-chunk, all in parallel (one wave: the Map's concurrency exceeds the chunk count here); each decodes its
-frame range from S3 and runs the pose model on every `stride`-th frame; the aggregator then joins the chunk
-files and runs the exercise analysis. Latency = upload-to-final-message; cost = list prices, us-east-1, x86.
+The critical path of a video, upload finished to final message: S3 -> EventBridge -> the validation function
+(an image function: cold start = container init + handler import + first client) -> StartExecution -> the Map
+(its own start and close overhead) -> one inference function per chunk, all at once up to MaxConcurrency (cold:
+container init + import + client + model load; the Map waits for the slowest of them) -> the aggregation function
+(cold start too) -> messages. Cost = list prices, us-east-1, x86, per video.
 """
 
 from __future__ import annotations
@@ -14,44 +16,61 @@ from __future__ import annotations
 import argparse
 import json
 import math
-from dataclasses import dataclass, replace
+import statistics
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Final, Literal
 
-# --- Published prices (AWS pricing pages, us-east-1, on-demand, x86) -----------------------------------
-LAMBDA_GB_SECOND_USD = 0.0000166667
-LAMBDA_REQUEST_USD = 0.20 / 1_000_000
-SFN_STANDARD_TRANSITION_USD = 0.025 / 1000
-SFN_EXPRESS_REQUEST_USD = 1.00 / 1_000_000
-SFN_EXPRESS_GB_SECOND_USD = 0.00001667  # first tier, billed on 64 MB memory per child
-S3_PUT_USD = 0.005 / 1000
-S3_GET_USD = 0.0004 / 1000
-EVENTBRIDGE_EVENT_USD = 1.00 / 1_000_000
-WEBSOCKET_MESSAGE_USD = 1.00 / 1_000_000
+# --- Published prices (AWS pricing pages, us-east-1, on-demand, x86) -------------------------------------------
+LAMBDA_GB_SECOND_USD: Final = 0.0000166667
+LAMBDA_PROVISIONED_GB_SECOND_USD: Final = 0.0000041667  # provisioned concurrency, per GB-second kept warm
+LAMBDA_REQUEST_USD: Final = 0.20 / 1_000_000
+SFN_STANDARD_TRANSITION_USD: Final = 0.025 / 1000
+SFN_EXPRESS_REQUEST_USD: Final = 1.00 / 1_000_000
+SFN_EXPRESS_GB_SECOND_USD: Final = 0.00001667  # first tier, billed on 64 MB memory per child
+S3_PUT_USD: Final = 0.005 / 1000
+S3_GET_USD: Final = 0.0004 / 1000
+EVENTBRIDGE_EVENT_USD: Final = 1.00 / 1_000_000
+WEBSOCKET_MESSAGE_USD: Final = 1.00 / 1_000_000
+SECONDS_PER_MONTH: Final = 30 * 24 * 3600
 
-# --- Published behaviour --------------------------------------------------------------------------------
-LAMBDA_MB_PER_VCPU = 1769  # Lambda allocates CPU in proportion to memory; 1 full vCPU at 1,769 MB
-LAMBDA_MAX_VCPU = 6.0
-STANDARD_TRANSITIONS_PER_CHILD = 3  # child execution start, Task state, success
-PARENT_TRANSITIONS = 6  # validate → Map start/end → aggregate → success
+# --- Published behaviour ---------------------------------------------------------------------------------------
+LAMBDA_MB_PER_VCPU: Final = 1769  # Lambda allocates CPU in proportion to memory; 1 full vCPU at 1,769 MB
+INLINE_MAP_MAX_CONCURRENCY: Final = 40  # Step Functions: an inline Map runs at most 40 iterations at once
+PARENT_TRANSITIONS: Final = 6  # Route -> Map -> Aggregate -> ExportWanted -> Analysed (+ start)
+INLINE_TRANSITIONS_PER_CHUNK: Final = 1  # the iteration's one Task state, in the STANDARD parent
+STANDARD_TRANSITIONS_PER_CHILD: Final = 3  # a STANDARD child: start, Task, success
+# A Distributed Map's own overhead around its children. The one public measurement found: 100 no-op items,
+# EXPRESS children, MapRunStarted -> MapRunSucceeded 7+ s with the work done within a second of the start
+# (re:Post, "Why is Step Function's Distributed Map slow?"); p95 assumed 1.5x.
+DISTRIBUTED_MAP_S: Final = {"p50": 7.0, "p95": 10.5}
+# An inline Map in the parent: one more state, its iterations dispatched like Task states (assumed, no figure).
+INLINE_MAP_S: Final = {"p50": 0.2, "p95": 0.5}
+# Sandbox and image start of a container-image function beyond the handler's own imports, for a ~350 MB image
+# on a Lambda base (AWS "On-demand Container Loading in AWS Lambda", USENIX ATC 2023, and A. Stuyvenberg's
+# benchmarks, 2024: large Python images cold-start in about 1 s with the base layers cached); assumed 1.0 / 3.0 s.
+CONTAINER_INIT_S: Final = {"p50": 1.0, "p95": 3.0}
+# S3 -> EventBridge -> Lambda delivery: no AWS figure; assumed.
+S3_EVENT_S: Final = {"p50": 0.5, "p95": 1.5}
 
-# --- Assumed overheads (seconds): measured here where possible, else conservative published figures ---
-S3_EVENT_TO_VALIDATION_S = 0.5  # S3 → EventBridge → Lambda delivery
-VALIDATION_S = 0.3  # probe (first frame decode) + manifest PUT + StartExecution
-MAP_START_S = 0.5  # Distributed Map reads the manifest and launches children
-CHUNK_S3_OVERHEAD_S = 0.15  # first byte of the ranged read + PUT of the chunk's keypoints
-AGGREGATE_BASE_S = 0.4  # GET chunk files in parallel, store + publish the rep-level messages
-AGGREGATE_MS_PER_FRAME = 0.45  # smoothing + exercise analysis + messages per analysed frame (measured, 1 vCPU)
-GOP_FRAMES = 60  # phone H.264 puts a keyframe every 1–2 s; a chunk seeks back to one: half a GOP decoded extra
-MAX_CONCURRENCY = 100  # the template's Distributed Map MaxConcurrency: chunks beyond it run in further waves
-EXPORT_FREE_MESSAGES = 40  # messages per video without per-frame keypoints/angles (counter, summary, …)
-PIXELS_1080P_OVER_720P = (1920 * 1080) / (1280 * 720)
+# --- Measured or derived here ------------------------------------------------------------------------------------
+VALIDATION_WORK_S: Final = 0.3  # probe (first frame decode) + manifest PUT + StartExecution
+CHUNK_S3_OVERHEAD_S: Final = 0.15  # first byte of the ranged read + PUT of the chunk's keypoints
+AGGREGATE_BASE_S: Final = 0.4  # GET chunk files in parallel, store + publish the rep-level messages
+AGGREGATE_MS_PER_FRAME: Final = 0.45  # smoothing + exercise analysis + messages per analysed frame (1 vCPU)
+GOP_FRAMES: Final = 60  # phone H.264 puts a keyframe every 1-2 s; a chunk seeks back to one: half a GOP extra
+MESSAGES_PER_VIDEO: Final = 40  # without per-frame keypoints/angles (counter, summary, progress, ...)
+PIXELS_1080P_OVER_720P: Final = (1920 * 1080) / (1280 * 720)
 
-# --- What is compared ----------------------------------------------------------------------------------------
-VIDEO_LENGTHS_S = (60.0, 600.0)
-LATENCY_TARGET_S = {60.0: 5.0, 600.0: 15.0}
-COST_TARGET_PER_MINUTE_USD = 0.002
-CHUNK_CHOICES = (60, 90, 120, 300, 600)
-MEMORY_CHOICES = (1024, 1769, 3008)
+# --- What is compared --------------------------------------------------------------------------------------------
+VIDEO_LENGTHS_S: Final = (60.0, 600.0)
+LATENCY_TARGET_S: Final = {60.0: 5.0, 600.0: 15.0}
+COST_TARGET_PER_MINUTE_USD: Final = 0.002
+CHUNK_CHOICES: Final = (90, 150, 300, 600)
+Quantile = Literal["p50", "p95"]
+MapMode = Literal["distributed", "inline"]
+Function = Literal["validate", "infer", "aggregate"]
+FUNCTIONS: Final[tuple[Function, ...]] = ("validate", "infer", "aggregate")
 
 
 @dataclass(frozen=True)
@@ -60,58 +79,91 @@ class FrameCost:
 
     decode_720p_ms: float
     model_ms: float  # preprocess + infer + postprocess per analysed frame
-    cold_start_s: float  # imports + model load (the container's init adds to it)
 
 
 @dataclass(frozen=True)
-class Scenario:
-    video_s: float
-    fps: float = 30.0
-    stride: int = 2
-    chunk_frames: int = 300
+class ColdStart:
+    """Seconds a cold function spends before its work, per quantile: handler import, first boto3 client, model
+    load (inference only), measured by `tests.support.cold_starts` on the image's files; plus the container init."""
+
+    validate: dict[str, float]
+    infer: dict[str, float]
+    aggregate: dict[str, float]
+
+    def of(self, function: Function, quantile: Quantile) -> float:
+        measured = {"validate": self.validate, "infer": self.infer, "aggregate": self.aggregate}[function]
+        return measured[quantile] + CONTAINER_INIT_S[quantile]
+
+
+@dataclass(frozen=True)
+class Design:
+    chunk_frames: int = 90
     memory_mb: int = 1769
-    express_children: bool = True
-    container_init_s: float = 1.5  # image-based Lambda init beyond our own imports (published range 1–3 s)
-    cold: bool = True
+    map_mode: MapMode = "distributed"
+    max_concurrency: int = 100
+    warm: bool = False  # every function on the path already initialised (steady traffic or provisioned)
 
 
 @dataclass(frozen=True)
 class Estimate:
     chunks: int
     chunk_s: float
-    latency_s: float
+    latency_s: dict[str, float]
     cost_usd: float
 
     def per_minute(self, video_s: float) -> float:
         return self.cost_usd / (video_s / 60)
 
 
-def estimate(scenario: Scenario, cost: FrameCost) -> Estimate:
-    frames = math.ceil(scenario.video_s * scenario.fps)
-    chunks = math.ceil(frames / scenario.chunk_frames)
-    waves = math.ceil(chunks / MAX_CONCURRENCY)
-    vcpu = min(scenario.memory_mb / LAMBDA_MB_PER_VCPU, LAMBDA_MAX_VCPU)
+def _chunk_seconds(design: Design, cost: FrameCost, stride: int) -> float:
+    vcpu = design.memory_mb / LAMBDA_MB_PER_VCPU
     slowdown = 1 / min(vcpu, 1.0)  # one decode thread + one inference thread; below 1 vCPU both slow down
-    decode_ms = cost.decode_720p_ms * PIXELS_1080P_OVER_720P
-    decoded = scenario.chunk_frames + GOP_FRAMES / 2
-    work_ms = decoded * decode_ms + scenario.chunk_frames / scenario.stride * cost.model_ms
     overlap = 2.0 if vcpu >= 2 else 1.0  # decode and inference pipelined on two cores
-    chunk_s = work_ms / 1000 * slowdown / overlap + CHUNK_S3_OVERHEAD_S
-    start_s = (cost.cold_start_s + scenario.container_init_s) if scenario.cold else 0.0
-    aggregate_s = (AGGREGATE_BASE_S + frames / scenario.stride * AGGREGATE_MS_PER_FRAME / 1000) * slowdown
-    latency = S3_EVENT_TO_VALIDATION_S + VALIDATION_S + MAP_START_S + start_s + waves * chunk_s + aggregate_s
-    gb = scenario.memory_mb / 1024
-    lambda_s = chunks * chunk_s + min(chunks, MAX_CONCURRENCY) * start_s + VALIDATION_S + aggregate_s
+    decoded = design.chunk_frames + GOP_FRAMES / 2
+    work_ms = decoded * cost.decode_720p_ms * PIXELS_1080P_OVER_720P + design.chunk_frames / stride * cost.model_ms
+    return work_ms / 1000 * slowdown / overlap + CHUNK_S3_OVERHEAD_S
+
+
+def _aggregate_seconds(design: Design, video_s: float, stride: int) -> float:
+    slowdown = 1 / min(design.memory_mb / LAMBDA_MB_PER_VCPU, 1.0)
+    return (AGGREGATE_BASE_S + video_s * 30 / stride * AGGREGATE_MS_PER_FRAME / 1000) * slowdown
+
+
+def _latency(design: Design, video_s: float, chunks: int, chunk_s: float, cold: ColdStart, q: Quantile) -> float:
+    concurrency = min(design.max_concurrency, INLINE_MAP_MAX_CONCURRENCY if design.map_mode == "inline" else 10_000)
+    waves = math.ceil(chunks / concurrency)
+    # the Map waits for its slowest chunk: with many chunks their slowest cold start is near the p95 of one
+    infer_q: Quantile = "p95" if chunks >= 20 else q
+    starts = 0.0 if design.warm else cold.of("validate", q) + cold.of("infer", infer_q) + cold.of("aggregate", q)
+    map_s = (DISTRIBUTED_MAP_S if design.map_mode == "distributed" else INLINE_MAP_S)[q]
+    return S3_EVENT_S[q] + VALIDATION_WORK_S + map_s + starts + waves * chunk_s
+
+
+def estimate(design: Design, video_s: float, cost: FrameCost, cold: ColdStart, stride: int = 2) -> Estimate:
+    frames = math.ceil(video_s * 30)
+    chunks = math.ceil(frames / design.chunk_frames)
+    chunk_s = _chunk_seconds(design, cost, stride)
+    aggregate_s = _aggregate_seconds(design, video_s, stride)
+    latency = {q: _latency(design, video_s, chunks, chunk_s, cold, q) + aggregate_s for q in ("p50", "p95")}
+    gb = design.memory_mb / 1024
+    init_s = 0.0 if design.warm else cold.of("validate", "p50") + cold.of("aggregate", "p50")
+    init_s += 0.0 if design.warm else chunks * cold.of("infer", "p50")  # init is billed for image functions
+    lambda_s = chunks * chunk_s + VALIDATION_WORK_S + aggregate_s + init_s
     compute = lambda_s * gb * LAMBDA_GB_SECOND_USD + (chunks + 2) * LAMBDA_REQUEST_USD
-    if scenario.express_children:
+    if design.map_mode == "inline":
+        orchestration = (PARENT_TRANSITIONS + chunks * INLINE_TRANSITIONS_PER_CHUNK) * SFN_STANDARD_TRANSITION_USD
+    else:
         orchestration = PARENT_TRANSITIONS * SFN_STANDARD_TRANSITION_USD + chunks * (
             SFN_EXPRESS_REQUEST_USD + chunk_s * 64 / 1024 * SFN_EXPRESS_GB_SECOND_USD
         )
-    else:
-        orchestration = (PARENT_TRANSITIONS + chunks * STANDARD_TRANSITIONS_PER_CHILD) * SFN_STANDARD_TRANSITION_USD
     storage = (chunks + 3) * S3_PUT_USD + (chunks * 2 + 3) * S3_GET_USD
-    delivery = EXPORT_FREE_MESSAGES * (EVENTBRIDGE_EVENT_USD + WEBSOCKET_MESSAGE_USD)
+    delivery = MESSAGES_PER_VIDEO * (EVENTBRIDGE_EVENT_USD + WEBSOCKET_MESSAGE_USD)
     return Estimate(chunks, chunk_s, latency, compute + orchestration + storage + delivery)
+
+
+def provisioned_usd_per_month(instances: int, memory_mb: int) -> float:
+    """What keeping `instances` environments initialised costs a month (provisioned concurrency, before any use)."""
+    return instances * memory_mb / 1024 * SECONDS_PER_MONTH * LAMBDA_PROVISIONED_GB_SECOND_USD
 
 
 def frame_cost_from_bench(path: Path, model: str) -> FrameCost:
@@ -126,71 +178,86 @@ def frame_cost_from_bench(path: Path, model: str) -> FrameCost:
     def mean(key: str) -> float:
         return float(sum(r["stage_ms"].get(key, 0.0) for r in rows) / len(rows))
 
-    model_ms = mean("preprocess") + mean("infer") + mean("postprocess")
-    cold = sum(r["cold_start_s"] for r in rows) / len(rows)
-    return FrameCost(decode_720p_ms=mean("decode"), model_ms=model_ms, cold_start_s=cold)
+    return FrameCost(mean("decode"), mean("preprocess") + mean("infer") + mean("postprocess"))
+
+
+def _quantiles(runs: dict[str, list[float]]) -> dict[str, float]:
+    """p50 = median of the summed stages; p95 = the slowest run (a handful of runs: no finer tail)."""
+    totals = [sum(stage) for stage in zip(*runs.values(), strict=True)]
+    return {"p50": statistics.median(totals), "p95": max(totals)}
+
+
+def cold_start_from_runs(path: Path) -> ColdStart:
+    measured = json.loads(path.read_text())
+    return ColdStart(
+        validate=_quantiles(measured["validate_upload.app"]),
+        infer=_quantiles(measured["infer_chunk.app"]),
+        aggregate=_quantiles(measured["aggregate.app"]),
+    )
+
+
+DESIGNS: Final = tuple(
+    Design(chunk_frames=chunk, map_mode=mode, max_concurrency=100, warm=warm)
+    for mode in ("distributed", "inline")
+    for warm in (False, True)
+    for chunk in CHUNK_CHOICES
+)
+
+
+def pick(video_s: float, cost: FrameCost, cold: ColdStart, stride: int) -> tuple[Design, Estimate, bool]:
+    """The cheapest cold design meeting the p50 latency target and the cost target for this length; failing that,
+    the one with the smallest p50 overrun. The flag says whether both targets hold."""
+    scored = []
+    for design in (d for d in DESIGNS if not d.warm):
+        run = estimate(design, video_s, cost, cold, stride)
+        meets = run.latency_s["p50"] <= LATENCY_TARGET_S[video_s] and run.per_minute(video_s) <= (
+            COST_TARGET_PER_MINUTE_USD
+        )
+        scored.append((not meets, max(run.latency_s["p50"] - LATENCY_TARGET_S[video_s], 0.0), run.cost_usd, design))
+    failed, _, _, design = min(scored, key=lambda item: item[:3])
+    return design, estimate(design, video_s, cost, cold, stride), not failed
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--bench", type=Path, default=Path("docs/bench.json"))
+    parser.add_argument("--cold-starts", type=Path, default=Path("docs/cold_starts.json"))
     parser.add_argument("--model", default="movenet_lightning")
     parser.add_argument("--stride", type=int, default=2)
     args = parser.parse_args()
     cost = frame_cost_from_bench(args.bench, args.model)
+    cold = cold_start_from_runs(args.cold_starts)
     print(
-        f"per-frame cost at 1 vCPU ({args.model}): decode 720p {cost.decode_720p_ms:.2f} ms "
-        f"(1080p ×{PIXELS_1080P_OVER_720P:.2f}), model {cost.model_ms:.2f} ms, cold start {cost.cold_start_s:.2f} s"
+        f"per frame at 1 vCPU ({args.model}): decode 720p {cost.decode_720p_ms:.2f} ms (1080p x"
+        f"{PIXELS_1080P_OVER_720P:.2f}), model {cost.model_ms:.2f} ms; cold start incl. container init "
+        + ", ".join(
+            f"{f} {cold.of(f, 'p50'):.2f}/{cold.of(f, 'p95'):.2f} s" for f in ("validate", "infer", "aggregate")
+        )
     )
     print(
-        f"{'video':>6} {'chunk':>6} {'MB':>5} {'children':>8} {'chunks':>6} {'chunk s':>7} "
-        f"{'cold p50 s':>10} {'warm s':>6} {'$/video-min':>11}"
+        f"{'video':>5} {'map':>11} {'warm':>5} {'chunk':>5} {'chunks':>6} {'p50 s':>6} {'p95 s':>6} {'$/video-min':>11}"
     )
     for video_s in VIDEO_LENGTHS_S:
-        for chunk_frames in CHUNK_CHOICES:
-            for memory in MEMORY_CHOICES:
-                for express in (True, False):
-                    scenario = Scenario(
-                        video_s,
-                        stride=args.stride,
-                        chunk_frames=chunk_frames,
-                        memory_mb=memory,
-                        express_children=express,
-                    )
-                    cold = estimate(scenario, cost)
-                    warm = estimate(replace(scenario, cold=False), cost)
-                    print(
-                        f"{video_s:>6.0f} {chunk_frames:>6} {memory:>5} {'express' if express else 'standard':>8} "
-                        f"{cold.chunks:>6} {cold.chunk_s:>7.2f} {cold.latency_s:>10.2f} {warm.latency_s:>6.2f} "
-                        f"{cold.per_minute(video_s):>11.5f}"
-                    )
-    chunk_frames, memory, verdict = pick_defaults(cost, args.stride)
+        for design in DESIGNS:
+            run = estimate(design, video_s, cost, cold, args.stride)
+            print(
+                f"{video_s:>5.0f} {design.map_mode:>11} {'yes' if design.warm else 'no':>5} {design.chunk_frames:>5} "
+                f"{run.chunks:>6} {run.latency_s['p50']:>6.2f} {run.latency_s['p95']:>6.2f} "
+                f"{run.per_minute(video_s):>11.5f}"
+            )
+    for video_s in VIDEO_LENGTHS_S:
+        design, run, met = pick(video_s, cost, cold, args.stride)
+        print(
+            f"{video_s:.0f} s video: {design.map_mode} map, {design.chunk_frames}-frame chunks, cold: p50 "
+            f"{run.latency_s['p50']:.2f} s (target {LATENCY_TARGET_S[video_s]:.0f}), p95 {run.latency_s['p95']:.2f} s, "
+            f"${run.per_minute(video_s):.5f}/video-minute (target {COST_TARGET_PER_MINUTE_USD}): "
+            + ("both targets met" if met else "NOT met")
+        )
+    warm_pool = math.ceil(60 * 30 / Design().chunk_frames) + 2
     print(
-        f"template defaults: ChunkFrames={chunk_frames}, InferenceMemorySize={memory}, MapExecutionType=EXPRESS "
-        f"({verdict})"
+        f"provisioned concurrency for a warm 60-s path ({warm_pool} environments at {Design().memory_mb} MB): "
+        f"${provisioned_usd_per_month(warm_pool, Design().memory_mb):.0f}/month before any use"
     )
-
-
-def pick_defaults(cost: FrameCost, stride: int) -> tuple[int, int, str]:
-    """One (chunk size, memory) for every video: the cheapest that meets both cold-start latency targets;
-    failing that, the one with the smallest worst latency overrun. The verdict says which targets hold."""
-    options = []
-    for chunk_frames in CHUNK_CHOICES:
-        for memory in MEMORY_CHOICES:
-            runs = {
-                video_s: estimate(Scenario(video_s, stride=stride, chunk_frames=chunk_frames, memory_mb=memory), cost)
-                for video_s in VIDEO_LENGTHS_S
-            }
-            overrun = max(runs[v].latency_s - LATENCY_TARGET_S[v] for v in VIDEO_LENGTHS_S)
-            price = max(runs[v].per_minute(v) for v in VIDEO_LENGTHS_S)
-            options.append((max(overrun, 0.0), price, chunk_frames, memory, runs))
-    overrun, price, chunk_frames, memory, runs = min(options, key=lambda option: option[:2])
-    verdict = ", ".join(
-        f"{v:.0f} s video: {runs[v].latency_s:.2f} s cold (target {LATENCY_TARGET_S[v]:.0f}), "
-        f"${runs[v].per_minute(v):.5f}/video-minute (target {COST_TARGET_PER_MINUTE_USD})"
-        for v in VIDEO_LENGTHS_S
-    )
-    return chunk_frames, memory, verdict
 
 
 if __name__ == "__main__":
