@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from uptrack.contract.errors import ErrorCode, UptrackError
 from uptrack.media import iter_frames, load_image, media_kind, probe_video
+from uptrack.mp4 import presented_frames
 
 from tests.conftest import SAMPLE_VIDEO
 
@@ -85,3 +87,22 @@ def test_corrupt_image_is_an_image_load_error(tmp_path: Path) -> None:
     with pytest.raises(UptrackError) as raised:
         load_image(path)
     assert raised.value.code == ErrorCode.IMAGE_LOAD_ERROR
+
+
+def test_an_edit_list_cutting_frames_is_honoured_without_decoding(
+    media_dir: Path, manifest: list[dict[str, str]]
+) -> None:
+    """A clip cut by an MP4 edit list keeps its coded frames in the file; only the presented ones are announced."""
+    cut = [row for row in manifest if row["file"].endswith(".mp4") and "edit list" in row["notes"]]
+    assert cut, "the manifest names no clip with an edit list"
+    for row in cut:
+        path = media_dir / row["file"]
+        capture = cv2.VideoCapture(str(path))
+        coded = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+        decodable = 0
+        while capture.grab():
+            decodable += 1
+        capture.release()
+        assert coded > decodable, row["file"]
+        assert presented_frames(path, coded) == decodable == probe_video(path).frame_count
+    assert presented_frames(SAMPLE_VIDEO, 213) == 213  # a whole clip's edit (B-frame offset) cuts nothing

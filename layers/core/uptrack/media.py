@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from uptrack.contract.errors import ErrorCode, UptrackError
+from uptrack.mp4 import presented_frames
 
 Image = npt.NDArray[np.uint8]
 
@@ -189,6 +190,8 @@ def probe_video(path: VideoSource, threads: int = 1, limits: MediaLimits = DEFAU
         if count <= 0:
             count = _count_packets(path, threads, limits.max_frames + 1)
             _check_frames(count, limits)
+        elif isinstance(path, Path):
+            count = presented_frames(path, count)  # an edit list may hide coded frames
         _check_duration(count / fps, limits)
         return VideoInfo(
             codec=_fourcc(capture),
