@@ -59,6 +59,8 @@ def test_back_flexibility_test_counter_carries_the_analysis_block() -> None:
     assert block.camera.placement == "mid" and block.camera.bias == "none"
     assert block.interpretation.tone == "partial" and block.method and block.disclaimer
     assert counters[0].form_score is not None and counters[0].form_score.grade == "E"
+    summary = next(m for m in messages if isinstance(m, ExerciseSummaryMessage))
+    assert summary.method == block.method and summary.disclaimer and summary.history[0].analysis == block
 
 
 def test_the_physical_test_is_a_catalogue_repetition() -> None:

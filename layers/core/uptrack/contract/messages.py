@@ -346,11 +346,13 @@ class RepSummary(_Wire):
     end_ms: NonNegativeInt = Field(alias="endMs")
     duration_ms: NonNegativeInt = Field(alias="durationMs")
     reference_score: ReferenceScore | None = Field(default=None, alias="referenceScore")
+    analysis: PhysicalTestAnalysis | None = None
 
 
 class ExerciseSummaryMessage(BaseMessage):
     """End-of-video summary (§3.14). `counter` counts only reps that cleared `minGrade`; `avg_rep_score` is on the
-    0–100 form scale, `avg_similarity` on the 0..1 reference scale."""
+    0–100 form scale, `avg_similarity` on the 0..1 reference scale. Physical tests add `disclaimer`, `method` and
+    each test's `history[].analysis`."""
 
     type: Literal["exercise_summary"] = "exercise_summary"
     exercise: str | None = None
@@ -362,6 +364,8 @@ class ExerciseSummaryMessage(BaseMessage):
     total_frames_compared: NonNegativeInt | None = None
     duration_ms: NonNegativeInt | None = Field(default=None, alias="durationMs")
     history: list[RepSummary] = Field(default_factory=list)
+    disclaimer: str | None = None
+    method: str | None = None
 
 
 class VisibleHips(_Wire):

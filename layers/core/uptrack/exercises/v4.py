@@ -146,7 +146,7 @@ def _v4_rep(rep: RepSummary) -> RepSummary:
 def _with_test_analysis(
     messages: list[BaseMessage], analysis: ExerciseAnalysis, signals: Mapping[str, Floats], pitch: float | None
 ) -> list[BaseMessage]:
-    """The test's measurement on its counters (the rep's own and the final one) and in the summary's wording."""
+    """The test's measurement on its counters (the rep's own and the final one) and in the summary."""
     test = analysis.reps[0] if analysis.reps else None
     if test is None:
         return messages
@@ -159,10 +159,17 @@ def _with_test_analysis(
         interpretation=_interpretation(test.score, peaks["trunk_angle_deg"]),
         opinion=False,
     )
-    return [
-        m.model_copy(update={"analysis": block}) if isinstance(m, CounterMessage) and m.form_score else m
-        for m in messages
-    ]
+    return [_with_block(m, block) for m in messages]
+
+
+def _with_block(message: BaseMessage, block: PhysicalTestAnalysis) -> BaseMessage:
+    """The test's counters carry the block; the summary carries its method, disclaimer and the block per test."""
+    if isinstance(message, CounterMessage) and message.form_score is not None:
+        return message.model_copy(update={"analysis": block})
+    if isinstance(message, ExerciseSummaryMessage):
+        history = [rep.model_copy(update={"analysis": block}) for rep in message.history]
+        return message.model_copy(update={"history": history, "disclaimer": DISCLAIMER, "method": METHOD})
+    return message
 
 
 def _camera(pitch: float | None) -> CameraPlacement:
