@@ -152,13 +152,13 @@ def run_isolated(function: Callable[..., BenchRow], *args: object) -> BenchRow:
 
 def shared_clips(media: Path, only_720p: bool) -> list[tuple[Path, str | None]]:
     """Manifest clips with the catalogue exercise to analyse them as (the first one a manifest name maps to)."""
-    from uptrack_service.tools.accuracy import MANIFEST_EXERCISES
+    from uptrack_service.tools.accuracy import catalogue_ids
 
     with (media / "MANIFEST.csv").open(newline="") as handle:
         rows = [row for row in csv.DictReader(handle) if row["file"].endswith(".mp4")]
     if only_720p:
         rows = [row for row in rows if sorted((int(row["width"]), int(row["height"]))) == [720, 1280]]
-    return [(media / row["file"], MANIFEST_EXERCISES.get(row["exercise"], (None,))[0]) for row in rows]
+    return [(media / row["file"], next(iter(catalogue_ids(row["exercise"])), None)) for row in rows]
 
 
 def print_table(rows: list[BenchRow]) -> None:
