@@ -15,6 +15,7 @@ from uptrack.contract.params import AnalysisRequest
 from uptrack.contract.plans import Plan
 from uptrack.contract.tokens import authorize, hash_token, new_record
 from uptrack_service.adapters.dynamodb_tokens import DynamoDbTokenStore, create_table
+from uptrack_service.local import fidelity
 
 NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
 TABLE = "uptrack-tokens"
@@ -24,6 +25,7 @@ TABLE = "uptrack-tokens"
 def client(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         monkeypatch.setenv(name, "testing")
+    fidelity.atomic_dynamodb_items()  # DynamoDB applies one item write at a time; moto's threads do not
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name="eu-west-1")
         create_table(dynamodb, TABLE)
