@@ -117,20 +117,10 @@ def test_authorize_against_dynamodb(store: DynamoDbTokenStore) -> None:
     assert authorize(free, AnalysisRequest(exercise="squat"), store, NOW).usage == {"2026-03": 1}
 
 
-def test_in_flight_slots_are_claimed_atomically_up_to_the_limit_and_released(store: DynamoDbTokenStore) -> None:
-    raw = mint(store)
-    token_hash = hash_token(raw)
-    claimed: list[str] = []
-
-    def claim(index: int) -> None:
-        if store.claim_slot(token_hash, f"upload-{index}@0", 5):
-            claimed.append(f"upload-{index}@0")
-
-    threads = [threading.Thread(target=claim, args=(i,)) for i in range(16)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+def test_in_flight_slots_are_claimed_up_to_the_limit_and_released(store: DynamoDbTokenStore) -> None:
+    """One conditional write per claim (the atomicity is DynamoDB's; moto's own locking is not, so no threads)."""
+    token_hash = hash_token(mint(store))
+    claimed = [f"upload-{i}@0" for i in range(8) if store.claim_slot(token_hash, f"upload-{i}@0", 5)]
     held = store.get(token_hash)
     assert len(claimed) == 5 and held is not None and held.in_flight == frozenset(claimed)
     store.release_slots(token_hash, [*claimed[:2], "never-held"])

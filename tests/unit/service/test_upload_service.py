@@ -179,3 +179,17 @@ def test_a_refusal_after_the_slot_was_taken_gives_it_back() -> None:
     assert _refused(world, f"token={token}").code is ErrorCode.QUOTA_EXCEEDED
     held = world.tokens.get(hash_token(token))
     assert held is not None and [slot.split("@")[0] for slot in held.in_flight] == [first]
+
+
+def test_a_fetch_of_a_url_with_an_invalid_port_fails_typed_instead_of_staying_fetching() -> None:
+    """Admission refuses such URLs now; one stored before (or reached by a redirect) still ends as a typed error."""
+    world = ServiceWorld(settings=memory_settings(fetch_allowed_ports="*"))
+    token = world.token()
+    created = create_upload(f"token={token}&videoSrc=https://media.example/a.mp4", UploadBody(), world.upload_deps())
+    record = world.uploads.get(created.upload_id)
+    assert record is not None
+    broken = {**record.request, "videoSrc": "https://media.example:99999/a.mp4"}
+    world.uploads.records[created.upload_id] = record.model_copy(update={"request": broken})
+    assert fetch_media(created.upload_id, world.upload_deps()) is Outcome.REJECTED
+    failed = world.uploads.get(created.upload_id)
+    assert failed is not None and failed.status is Status.FAILED and failed.error_code == "video_load_error"

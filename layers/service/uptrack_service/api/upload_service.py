@@ -1,8 +1,9 @@
 """The HTTP API's logic: reserve an upload (or a reference upload), report one, and fetch remote media.
 
 `create_upload` admits a request exactly like PoseTracker's page (query parameters parsed by the contract, token
-and plan checked, one API call metered), then either hands back a presigned PUT bound to the declared type and
-size, or, for `videoSrc`/`imageSrc`, starts the server-side fetch. Object keys come from the upload id alone.
+and plan checked, an in-flight slot held, one API call metered), then either hands back a presigned PUT bound to
+the declared type and size, or, for `videoSrc`/`imageSrc`, starts the server-side fetch. Object keys come from the
+upload id alone.
 """
 
 from __future__ import annotations
@@ -263,7 +264,7 @@ def upload_target(record: UploadRecord, body: UploadBody, deps: UploadDeps) -> U
 def _check_reference(request: AnalysisRequest, deps: UploadDeps) -> None:
     """`reference=ID` must name one of this token's references: refused here, before anything is metered.
 
-    Only a live token is looked at (a bad token still gets its own error from `authorize`); another token's id
+    Only a live token is looked at (a bad token still gets its own error from `admit_token`); another token's id
     reads exactly like an unknown one.
     """
     if request.reference is None or deps.references is None or not request.token:
@@ -280,9 +281,8 @@ def owned_upload(uploads: UploadStore, upload_id: str, raw_token: str | None) ->
     """The upload if this token owns it; the same `upload_not_found` otherwise (ids are not probeable)."""
     if not raw_token:
         raise UptrackError(ErrorCode.MISSING_TOKEN, "Missing token=YOUR_API_KEY.")
-    record = (
-        uploads.get(upload_id) if re.fullmatch(UPLOAD_ID_RE, upload_id) else None
-    )  # garbage never reaches the store
+    # an id that cannot be one (garbage, a 3 KB string) never reaches the store, whose key limit would make it a 500
+    record = uploads.get(upload_id) if re.fullmatch(UPLOAD_ID_RE, upload_id) else None
     if record is None or record.token_hash != hash_token(raw_token):
         raise upload_not_found()
     return record
