@@ -1,11 +1,13 @@
 """Cold-start inputs of the cost model, measured on the image's own file set: `python -m tests.support.cold_starts`.
 
 For each image handler on an upload's critical path (validation, inference, aggregation), in a fresh `python -S`
-of the Lambda runtime's Python per run, with exactly the files the image holds (`tests.support.image`):
+of the Lambda runtime's Python per run, with exactly the files the image holds (`tests.support.image`), the CPU
+seconds of the process (`time.process_time`: the development machine is shared, so wall time measures the
+neighbours; a Lambda at 1,769 MB has one vCPU of its own, so its wall time is close to this CPU time plus I/O):
 
-* `import`: the handler module, as Lambda's init does (the runtime's site-packages compiled, as `pip install`
-  in the image leaves them; /var/task as shipped: sources only, and Lambda's /var/task is read-only, so nothing is
-  cached between cold starts; `--compiled` measures it with the handler code compiled at build time);
+* `import`: the handler module, as Lambda's init does (site-packages and /var/task compiled, as the image's
+  `pip install` and `compileall` leave them; `--uncompiled`: /var/task as sources only, which a read-only
+  /var/task would compile again on every cold start);
 * `client`: the first boto3 client (the endpoint and model loading every function pays on its first call);
 * `model`: loading the default pose model (only the inference function, on its first chunk).
 
@@ -39,20 +41,21 @@ CRITICAL_PATH: Final = ("validate_upload.app", "infer_chunk.app", "aggregate.app
 PROBE: Final = """
 import json, sys, time
 sys.path[:0] = {path!r}
-began = time.perf_counter()
+clock = time.process_time
+began = clock()
 import importlib
 module = importlib.import_module({module!r})
-imported = time.perf_counter()
+imported = clock()
 import boto3
 boto3.client("s3", region_name="us-east-1")
-client = time.perf_counter()
+client = clock()
 model = 0.0
 if {load_model!r}:
+    from pathlib import Path
     from uptrack.pose.engine import EngineSettings, create_estimator
-    from uptrack.pipeline import model_for
-    t = time.perf_counter()
-    create_estimator(EngineSettings("movenet_lightning", 1, {models!r}))
-    model = time.perf_counter() - t
+    t = clock()
+    create_estimator(EngineSettings("movenet_lightning", 1, Path({models!r})))
+    model = clock() - t
 print(json.dumps({{"import": imported - began, "client": client - imported, "model": model}}))
 """
 
@@ -61,7 +64,7 @@ def _compile(python: str, folder: Path) -> None:
     subprocess.run([python, "-m", "compileall", "-q", "-j", "0", str(folder)], check=True, capture_output=True)
 
 
-def measure(repeats: int, compiled: bool) -> dict[str, dict[str, list[float]]]:
+def measure(repeats: int, compiled: bool = True) -> dict[str, dict[str, list[float]]]:
     dockerfile = parse_dockerfile((REPO / "functions" / "inference" / "Dockerfile").read_text(encoding="utf-8"))
     platform = dockerfile.platform
     python = lambda_python(platform.python)
@@ -107,10 +110,10 @@ def measure(repeats: int, compiled: bool) -> dict[str, dict[str, list[float]]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--compiled", action="store_true", help="handler code compiled at build time")
+    parser.add_argument("--uncompiled", action="store_true", help="/var/task without the build's bytecode")
     parser.add_argument("--json", type=Path, help="write the runs here (cost_model --cold-starts reads it)")
     args = parser.parse_args()
-    results = measure(args.repeats, args.compiled)
+    results = measure(args.repeats, compiled=not args.uncompiled)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     print(f"{'handler':<22} {'import p50':>10} {'max':>6} {'client p50':>10} {'max':>6} {'model p50':>9} {'max':>6}")
