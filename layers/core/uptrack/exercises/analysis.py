@@ -7,10 +7,13 @@ This is the layer the summary, the message builder and the accuracy report share
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from uptrack.contract.params import Difficulty
 from uptrack.exercises.catalogue import ExerciseDefinition
 from uptrack.exercises.clip import measure_clip
 from uptrack.exercises.holds import analyze_hold
+from uptrack.exercises.mismatch import mismatch_spans
 from uptrack.exercises.reps import analyze_reps
 from uptrack.exercises.results import ExerciseAnalysis, PostureState, RepResult
 from uptrack.pose.series import PoseSeries
@@ -24,4 +27,5 @@ def analyze_exercise(series: PoseSeries, exercise: ExerciseDefinition, difficult
     base = ExerciseAnalysis(exercise.id, exercise.kind, difficulty, clip.view, clip.duration_ms)
     if exercise.is_duration:
         return analyze_hold(clip, exercise, difficulty, base)
-    return analyze_reps(clip, exercise, difficulty, base)
+    analysis = analyze_reps(clip, exercise, difficulty, base)
+    return replace(analysis, mismatches=mismatch_spans(series, analysis))

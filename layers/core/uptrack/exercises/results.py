@@ -64,6 +64,8 @@ class ExerciseAnalysis:
     posture: tuple[PostureState, ...] = ()
     progression: tuple[tuple[int, float], ...] = ()
     """(video time, value) each time an attempt passed a progression step."""
+    mismatches: tuple[tuple[int, int], ...] = ()
+    """(start, end) video ms of long active stretches with no counted rep: the motion is not this exercise."""
 
     @property
     def reps(self) -> tuple[RepResult, ...]:

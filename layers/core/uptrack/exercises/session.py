@@ -22,6 +22,7 @@ from uptrack.contract.messages import (
     ProgressionMessage,
     RecommendationsMessage,
     RepSummary,
+    WarningMessage,
 )
 from uptrack.contract.params import AnalysisRequest, effective_min_grade
 from uptrack.exercises.analysis import ExerciseAnalysis, PostureState, RepResult, analyze_exercise
@@ -52,6 +53,7 @@ def messages_for(
     else:
         body, final = _rep_messages(analysis, kept_reps(analysis, request, exercise))
     timed.extend((m.timestamp_ms or 0, 1, m) for m in body)
+    timed.extend((start, 1, _mismatch(start, end, exercise)) for start, end in analysis.mismatches)
     if request.progression:
         timed.extend((t, 1, ProgressionMessage(value=v, timestamp_ms=t)) for t, v in analysis.progression)
     if request.recommendations:
@@ -64,6 +66,16 @@ def kept_reps(analysis: ExerciseAnalysis, request: AnalysisRequest, exercise: Ex
     """Counted reps that clear the request's effective `minGrade` (holds and images have no bar: all are kept)."""
     bar = effective_min_grade(request, exercise.is_duration)
     return [r for r in analysis.reps if grade_at_least(r.grade, bar)]
+
+
+def _mismatch(start_ms: int, end_ms: int, exercise: ExerciseDefinition) -> WarningMessage:
+    return WarningMessage.of(
+        "exercise_mismatch",
+        f"From {start_ms / 1000:.1f} s to {end_ms / 1000:.1f} s the movement did not look like "
+        f"{exercise.name.lower()}: "
+        "nothing was counted there. Check the exercise chosen for this video.",
+        timestamp_ms=start_ms,
+    )
 
 
 def _posture(state: PostureState, exercise: ExerciseDefinition) -> PostureMessage:

@@ -1,0 +1,86 @@
+"""Counting on footage whose camera never shows the catalogue's start position, alternating limbs, and motion that
+is not the exercise asked for."""
+
+from __future__ import annotations
+
+import numpy as np
+from uptrack.exercises.analysis import analyze_exercise
+from uptrack.exercises.catalogue import get_exercise
+from uptrack.exercises.counting import find_candidates
+from uptrack.exercises.reps import MAX_OWN_REST, from_own_rest
+
+from tests.unit.exercises.motions import front, high_knees, pull_up
+from tests.unit.exercises.stick_figures import series, standing
+
+FPS = 30.0
+
+
+def oscillation(low: float, high: float, reps: int, rep_s: float = 2.0) -> np.ndarray:
+    """Progress swinging `reps` times between `low` and `high` (a raised cosine per rep), starting at `low`."""
+    t = np.arange(int(reps * rep_s * FPS)) / FPS
+    return low + (high - low) * (1 - np.cos(2 * np.pi * t / rep_s)) / 2
+
+
+def test_a_foreshortened_start_position_is_taken_from_the_returns_between_reps() -> None:
+    progress = oscillation(0.6, 1.8, reps=6)
+    ready = np.ones(len(progress), dtype=bool)
+    assert len(find_candidates(progress, ready)) == 1  # one excursion that never comes back to rest
+    rebased = from_own_rest(progress)
+    assert len(find_candidates(rebased, ready)) == 6
+    assert np.isclose(rebased.max(), (1.8 - 0.6) / 0.4)
+
+
+def test_returns_close_to_the_target_or_below_rest_keep_the_catalogue_start_position() -> None:
+    never_leaves = oscillation(MAX_OWN_REST + 0.1, 1.8, reps=6)
+    full_returns = oscillation(0.0, 1.8, reps=6)
+    assert np.array_equal(from_own_rest(never_leaves), never_leaves)
+    assert np.array_equal(from_own_rest(full_returns), full_returns)
+
+
+def test_pull_ups_seen_from_below_count_although_the_hang_never_looks_straight() -> None:
+    """The elbow reads 120° at the dead hang (camera below the bar): the catalogue rest of 160° never shows."""
+    frames = [pull_up(0.4)] * 30
+    for _ in range(5):
+        frames += [pull_up(0.4 + 0.6 * float(np.sin(np.pi * t) ** 2)) for t in np.linspace(0, 1, 60)]
+    frames += [pull_up(0.4)] * 30
+    analysis = analyze_exercise(series(frames), get_exercise("pull_up"), "medium")
+    assert len(analysis.reps) == 5
+
+
+def test_high_knees_count_each_leg_when_the_drives_follow_each_other_without_a_pause() -> None:
+    """Three drives a second: the knees cross for one sample between drives, never both down for long."""
+    frames = [high_knees(0.0, True)] * 15
+    for drive in range(12):
+        frames += [high_knees(float(np.sin(np.pi * t)), drive % 2 == 0) for t in np.linspace(0, 1, 10)[:-1]]
+    frames += [high_knees(0.0, True)] * 15
+    analysis = analyze_exercise(series(frames), get_exercise("high_knees"), "medium")
+    assert len(analysis.reps) == 12
+
+
+def moved(frame: np.ndarray, dx: float) -> np.ndarray:
+    shifted = frame.copy()
+    shifted[:, 0] += dx
+    return shifted
+
+
+def test_moving_without_a_rep_of_the_exercise_is_a_mismatch_and_standing_still_is_not() -> None:
+    """Swaying from side to side and waving for 8 s, analysed as squats: nothing counted, the stretch reported."""
+    dancing = [
+        moved(front(abduction=15 + 140 * float(np.sin(np.pi * t) ** 2)), 0.1 * np.sin(np.pi * t))
+        for t in np.arange(240) / FPS
+    ]
+    moving = analyze_exercise(series(dancing), get_exercise("squat"), "medium")
+    still = analyze_exercise(series([standing(175)] * 240), get_exercise("squat"), "medium")
+    assert moving.reps == () and len(moving.mismatches) == 1
+    start_ms, end_ms = moving.mismatches[0]
+    assert end_ms - start_ms >= 6000
+    assert still.mismatches == ()
+
+
+def test_squats_with_pauses_are_no_mismatch() -> None:
+    frames = [standing(175)] * 30
+    for _ in range(4):
+        frames += [standing(175 - 95 * float(np.sin(np.pi * t) ** 2)) for t in np.linspace(0, 1, 60)]
+        frames += [standing(175)] * 45
+    analysis = analyze_exercise(series(frames), get_exercise("squat"), "medium")
+    assert len(analysis.reps) == 4 and analysis.mismatches == ()
