@@ -210,6 +210,7 @@ class LocalStack:
                 "MOTO_PORT": str(everything.port),
             }
         )
+        boto3.DEFAULT_SESSION = None  # it keeps the credentials it found first (another stack's, or none)
         self._moto_api("config", {"stepfunctions": {"execute_state_machine": True}})
 
     def _moto_api(self, action: str, body: dict[str, Any] | None = None) -> None:
@@ -235,6 +236,7 @@ class LocalStack:
                     listener.stop()
         os.environ.clear()
         os.environ.update(self._saved_env)
+        boto3.DEFAULT_SESSION = None
         wiring.reset()
 
     def allow_loopback_fetch(self, port: int) -> None:
