@@ -108,18 +108,6 @@ def state_machine(template: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     raise LookupError("no AWS::Serverless::StateMachine in the template")
 
 
-def s3_rule_pattern(template: dict[str, Any]) -> dict[str, Any]:
-    """The EventBridge pattern of the validation function's S3 rule (bucket name left to the caller)."""
-    for resource in template["Resources"].values():
-        if resource["Type"] != "AWS::Serverless::Function":
-            continue
-        for event in resource["Properties"].get("Events", {}).values():
-            if event["Type"] == "EventBridgeRule":
-                pattern: dict[str, Any] = event["Properties"]["Pattern"]
-                return pattern
-    raise LookupError("no EventBridgeRule event in the template")
-
-
 def s3_rules(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Function logical id -> the EventBridge pattern of its S3 `Object Created` rule (bucket name left to the
     caller): the validation function (`media/`) and the reference processor (`references/`)."""
