@@ -8,6 +8,7 @@ connection goes to a 127.x address; nothing leaves the machine.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import http.server
 import json
@@ -27,6 +28,7 @@ import boto3
 import pytest
 from botocore.config import Config
 from uptrack_service.cli.client import Endpoint, LocalStackInfo, upload_file
+from websockets.sync.client import connect
 
 from tests.conftest import SAMPLE_VIDEO
 from tests.integration.subscriber import Subscriber
@@ -217,6 +219,21 @@ def test_half_sent_requests_leave_no_traceback_and_idle_connections_are_closed(l
     assert idle.recv(1) == b""  # the server closed it
     assert time.monotonic() - began < 45
     idle.close()
+
+
+def test_a_subscribe_repeated_on_one_connection_replays_the_stream_once(lan: Lan) -> None:
+    """Each 40-byte subscribe used to return the whole stream again."""
+    endpoint = Endpoint(lan.info.base_url, lan.info.token)
+    messages = list(upload_file(endpoint, SAMPLE_VIDEO, {"exercise": "squat"}, timeout_s=300))
+    url = f"{lan.info.websocket_url}?uploadId={messages[-1]['uploadId']}&token={lan.info.token}"
+    frames = []
+    with connect(url, open_timeout=30) as socket_:
+        for _ in range(3):
+            socket_.send(json.dumps({"action": "subscribe"}))
+        with contextlib.suppress(TimeoutError):
+            while True:
+                frames.append(json.loads(socket_.recv(timeout=5)))
+    assert sorted(frame["seq"] for frame in frames) == [m["seq"] for m in messages]
 
 
 def test_sigterm_stops_the_server_within_seconds_even_mid_analysis(lan: Lan) -> None:

@@ -202,7 +202,7 @@ def test_bad_media_becomes_a_typed_error_for_the_subscriber(stack: LocalStack) -
 
 
 def test_video_src_is_fetched_by_the_service(stack: LocalStack, tmp_path: Path) -> None:
-    """videoSrc: the service fetches the media itself (loopback allowed by the local stack's setting)."""
+    """videoSrc: the service fetches the media itself (the local stack opens this test server's port only)."""
     import http.server
     import threading
 
@@ -219,6 +219,7 @@ def test_video_src_is_fetched_by_the_service(stack: LocalStack, tmp_path: Path) 
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    stack.allow_loopback_fetch(server.server_address[1])
     try:
         token = stack.create_token()
         source = f"http://127.0.0.1:{server.server_address[1]}/clip.mp4"

@@ -2,15 +2,14 @@
 
 On the local stack (moto + the real handlers): a second tenant tries the first tenant's ids on every HTTP route
 of template.yaml, on the WebSocket handshake and in `subscribe`, and in `reference=`; presigned PUTs are checked
-the way S3 checks them (tests/support/sigv4.py: moto checks neither signatures nor expiry); object keys are made
-by the server whatever the client sends. On template.yaml: the bucket is private and TLS-only, and every function's
-IAM statements are scoped to the actions and the key prefixes it needs.
+the way S3 checks them (`uptrack_service.local.sigv4`, which the local stack's guard in front of moto applies);
+object keys are made by the server whatever the client sends. On template.yaml: the bucket is private and
+TLS-only, and every function's IAM statements are scoped to the actions and the key prefixes it needs.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import urllib.error
 import urllib.request
@@ -18,9 +17,10 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
 import pytest
+from uptrack_service.local.sigv4 import SignedRequest, problem
 from uptrack_service.local.stack import LocalStack
 from uptrack_service.local.template import load_template
 from websockets.exceptions import InvalidStatus
@@ -28,8 +28,7 @@ from websockets.sync.client import connect
 
 from tests.conftest import REPO
 from tests.support.corpus import Media
-from tests.support.sigv4 import expires_at, query_of, s3_verdict
-from tests.support.stack_client import call, run_upload
+from tests.support.stack_client import call, put, run_upload
 
 TEMPLATE = load_template(REPO / "template.yaml")
 RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
@@ -198,6 +197,10 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return Media(tmp_path_factory.mktemp("security")).small_clip().read_bytes()
 
 
+def query_of(url: str) -> dict[str, str]:
+    return dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+
+
 def _created(stack: LocalStack, token: str, query: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     return call("POST", f"{stack.http_url}/uploads?token={token}&{query}", body)
 
@@ -208,30 +211,36 @@ def test_presigned_put_binds_type_size_key_expiry_and_a_single_write(stack: Loca
     assert status == 201
     url, headers = created["upload"]["url"], created["upload"]["headers"]
     query = query_of(url)
-    secret = os.environ["AWS_SECRET_ACCESS_KEY"]
     now = datetime.now(UTC)
 
     assert query["X-Amz-Algorithm"] == "AWS4-HMAC-SHA256"
     assert query["X-Amz-SignedHeaders"].split(";") == ["content-length", "content-type", "host", "if-none-match"]
     assert int(query["X-Amz-Expires"]) == int(stack.environment["UPLOAD_URL_EXPIRY_SECONDS"]) == 300
     assert created["upload"]["expiresInS"] == 300
-    assert timedelta(0) < expires_at(url) - now <= timedelta(seconds=300)
+    signed_at = datetime.strptime(query["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    assert timedelta(0) < signed_at + timedelta(seconds=300) - now <= timedelta(seconds=300)
     assert urlsplit(url).path == f"/{stack.bucket}/media/{created['uploadId']}/source"
     assert headers == {"Content-Type": "video/mp4", "Content-Length": "4321", "If-None-Match": "*"}
 
-    # What S3 answers (moto would accept all of these):
-    assert s3_verdict(url, "PUT", headers, secret, now) == "ok"
-    assert s3_verdict(url, "PUT", headers | {"Content-Type": "text/html"}, secret, now) == "SignatureDoesNotMatch"
-    assert s3_verdict(url, "PUT", headers | {"Content-Length": "4322"}, secret, now) == "SignatureDoesNotMatch"
-    assert s3_verdict(url, "PUT", headers | {"Content-Length": str(600 * 2**20)}, secret, now) == (
-        "SignatureDoesNotMatch"
-    )
-    assert s3_verdict(url, "GET", headers, secret, now) == "SignatureDoesNotMatch"
+    # What S3 answers, and the local stack's guard with it (it checks signatures as S3 does):
+    def verdict(target: str, method: str, sent: dict[str, str], at: datetime) -> str | None:
+        parts = urlsplit(target)
+        lowered = {name.lower(): value for name, value in sent.items()} | {"host": parts.netloc}
+        return problem(SignedRequest(method, parts.path, parts.query, lowered), stack.credentials, at)
+
+    assert verdict(url, "PUT", headers, now) is None
+    assert verdict(url, "PUT", headers | {"Content-Type": "text/html"}, now) == "signature does not match"
+    assert verdict(url, "PUT", headers | {"Content-Length": "4322"}, now) == "signature does not match"
+    assert verdict(url, "PUT", headers | {"Content-Length": str(600 * 2**20)}, now) == "signature does not match"
+    assert verdict(url, "GET", headers, now) == "signature does not match"
     unconditional = {name: value for name, value in headers.items() if name != "If-None-Match"}
-    assert s3_verdict(url, "PUT", unconditional, secret, now) == "SignatureDoesNotMatch"  # the write-once condition
+    assert verdict(url, "PUT", unconditional, now) == "signature does not match"  # the write-once condition
     elsewhere = url.replace(f"/media/{created['uploadId']}/source", f"/media/{uuid.uuid4()}/source")
-    assert s3_verdict(elsewhere, "PUT", headers, secret, now) == "SignatureDoesNotMatch"
-    assert s3_verdict(url, "PUT", headers, secret, now + timedelta(seconds=301)) == "AccessDenied: Request has expired"
+    assert verdict(elsewhere, "PUT", headers, now) == "signature does not match"
+    assert verdict(url, "PUT", headers, now + timedelta(seconds=301)) == "request has expired"
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        put(elsewhere, b"x" * 4321, "video/mp4")
+    assert refused.value.code == 403
 
 
 @pytest.mark.parametrize(

@@ -82,7 +82,7 @@ def test_a_presigned_put_passes_for_its_key_only_until_it_expires() -> None:
     other_key = url.replace("a%20b%2Bc.mp4", "other.mp4")
     assert problem(_as_sent(other_key, **{"content-type": "video/mp4"}), OURS, NOW) == "signature does not match"
     assert problem(_as_sent(url, "DELETE"), OURS, NOW) == "signature does not match"
-    later = NOW + timedelta(seconds=301)
+    later = datetime.now(UTC) + timedelta(seconds=301)
     assert problem(_as_sent(url, **{"content-type": "video/mp4"}), OURS, later) == "request has expired"
 
 

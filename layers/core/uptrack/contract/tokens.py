@@ -188,8 +188,8 @@ class JsonFileTokenStore(InMemoryTokenStore):
 
     Every operation re-reads the file, so a token created by the CLI is seen by a running local server; writes go
     to a temporary file renamed over the old one, so readers never see half a file. A write holds an exclusive
-    lock on a sibling `.lock` file from read to rename, so `uptrack token revoke` and a running server counting
-    usage never overwrite each other's change.
+    lock on the file's folder from read to rename (the file itself is replaced, so it cannot carry the lock), so
+    `uptrack token revoke` and a running server counting usage never overwrite each other's change.
     """
 
     def __init__(self, path: Path) -> None:
@@ -212,9 +212,12 @@ class JsonFileTokenStore(InMemoryTokenStore):
         import fcntl  # POSIX only, like the developer machines and Lambda this store runs on
 
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        with open(self.path.with_name(self.path.name + ".lock"), "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        folder = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            fcntl.flock(folder, fcntl.LOCK_EX)
             yield
+        finally:
+            os.close(folder)
 
     def _load(self) -> dict[str, TokenRecord]:
         if not self.path.exists():

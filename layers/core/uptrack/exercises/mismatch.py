@@ -14,7 +14,7 @@ import numpy.typing as npt
 
 from uptrack.exercises.filters import bridge_gaps, frames_for, running_median
 from uptrack.exercises.results import ExerciseAnalysis
-from uptrack.exercises.signals import MIN_SCORE
+from uptrack.pose.body import MIN_SCORE
 from uptrack.pose.series import PoseSeries
 
 Floats = npt.NDArray[np.float64]

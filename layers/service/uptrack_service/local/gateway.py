@@ -7,6 +7,10 @@
   an unknown id answers 410 with `x-amzn-ErrorType: GoneException`, as API Gateway does.
 
 Functions are invoked through `invoke(function_logical_id, event) -> result`, i.e. through moto's Lambda.
+
+Every listener answers only the `Host` names it is published under (`hosts.HostAllowList`), reads a body only
+when its declared length is within API Gateway's quota and it arrives in time, and closes idle connections; the
+page's `local_pages` (the config with the development token) go only to a browser on this machine.
 """
 
 from __future__ import annotations

@@ -7,7 +7,9 @@ What differs from AWS, on purpose and documented in docs/deploy.md:
 * every function runs in this process (see `lambdas.py`), with the union of the template's environment, so what
   one process sharing moto and every function would break (moto's non-atomic DynamoDB writes, CPython 3.11's
   thread-unsafe AST builder) is patched by `fidelity.py`;
-* published messages are also copied to an SQS "tap" queue (rule `source: uptrack`) for tests to read back.
+* published messages are also copied to an SQS "tap" queue (rule `source: uptrack`) for tests to read back;
+* moto, which accepts anyone, sits behind `motoserver.GuardedMoto`: loopback only, SigV4 with credentials minted
+  per run, its `/moto-api/` the stack's own; tokens can come from a file read on every call (`tokens_file`).
 """
 
 from __future__ import annotations
@@ -209,6 +211,7 @@ class LocalStack:
                 "MOTO_PORT": str(everything.port),
             }
         )
+        boto3.DEFAULT_SESSION = None  # it keeps the credentials it found first (another stack's, or none)
         self._moto_api("config", {"stepfunctions": {"execute_state_machine": True}})
 
     def _moto_api(self, action: str, body: dict[str, Any] | None = None) -> None:
@@ -234,6 +237,7 @@ class LocalStack:
                     listener.stop()
         os.environ.clear()
         os.environ.update(self._saved_env)
+        boto3.DEFAULT_SESSION = None
         wiring.reset()
 
     def allow_loopback_fetch(self, port: int) -> None:
