@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from uptrack.exercises.catalogue import EXERCISES
 
-from tests.conftest import SAMPLE_VIDEO
+from tests.conftest import REPO, SAMPLE_VIDEO
 
 UPTRACK = [sys.executable, "-m", "uptrack_service.cli.main"]
 PHOTO = "photos/skimage_astronaut_upper_body.png"
@@ -111,3 +111,8 @@ def test_a_cut_off_clip_warns_before_the_summary_and_decoders_stay_quiet(tmp_pat
     assert broken.stderr.splitlines() == [
         "uptrack: error: media_decode_error: The file could not be opened as a video."
     ], "one line of our own, none of the decoder's"
+
+
+def test_the_readme_lists_the_exercises_as_the_command_does() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert uptrack("exercises").stdout in readme, "README's table is `uptrack exercises`' output (regenerate it)"
