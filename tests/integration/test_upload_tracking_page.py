@@ -223,3 +223,34 @@ def test_a_bad_query_arrives_through_the_bridge_as_an_error(
     assert state == "error"
     if code == "invalid_exercise":
         assert error["details"]["suggestions"] == ["squat"]
+
+
+@pytest.mark.parametrize(("skeleton", "asks_keypoints"), [("true", True), ("false", False)])
+def test_the_page_asks_for_keypoints_only_to_draw_a_skeleton(
+    server: Server,  # noqa: F811
+    skeleton: str,
+    asks_keypoints: bool,
+) -> None:
+    with sync_api.sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            page = browser.new_page()
+            page.goto(page_url(server, token=server.info.token, exercise="squat", skeleton=skeleton))
+            with page.expect_request(lambda request: "/uploads?" in request.url) as created:
+                page.set_input_files("#file", str(SAMPLE_VIDEO))
+            url = created.value.url
+            page.wait_for_selector("body[data-state=done]", timeout=ANALYSIS_TIMEOUT_MS)
+            drawn = page.evaluate(
+                """() => {
+                    const canvas = document.getElementById("overlay");
+                    const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+                    let pixels = 0;
+                    for (let i = 3; i < data.length; i += 4) if (data[i] > 0) pixels += 1;
+                    return pixels;
+                }"""
+            )
+        finally:
+            browser.close()
+    assert ("keypoints=true" in url) is asks_keypoints
+    assert f"skeleton={skeleton}" in url, "the host's query goes to the service as it is"
+    assert drawn > 0, "the count badge is drawn either way"
