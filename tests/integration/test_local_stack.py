@@ -135,7 +135,10 @@ def test_serve_prints_where_it_listens_and_serves_the_page(server: Server) -> No
     from urllib.request import urlopen
 
     with urlopen(f"{server.info.base_url}/", timeout=10) as page:
-        assert b'<script type="module" src="app.js">' in page.read()
+        assert b'<script type="module" src="/app.js">' in page.read()
+    for path in ("/pose_tracker/upload_tracking", "/upload_tracking"):  # PoseTracker's hosted page, for apps
+        with urlopen(f"{server.info.base_url}{path}?token=T&exercise=squat", timeout=10) as page:
+            assert b'<script type="module" src="/upload_tracking.js">' in page.read()
     with urlopen(f"{server.info.base_url}/config.json", timeout=10) as config:
         assert json.load(config)["token"] == server.info.token
 

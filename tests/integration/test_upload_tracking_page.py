@@ -23,14 +23,18 @@ from urllib.parse import urlencode
 import pytest
 
 from tests.conftest import SAMPLE_VIDEO
-from tests.integration.test_local_stack import SHARED_CLIP, UPTRACK, Server, server  # noqa: F401 - the stack
-from tests.integration.test_web_page import CHROMIUM, CHROMIUM_ARGS, sync_api
+from tests.integration.test_local_stack import UPTRACK, Server, server  # noqa: F401 - the stack
+from tests.integration.test_web_page import CHROMIUM, CHROMIUM_ARGS, shots_dir, sync_api
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (apt-get install chromium)")
 
 PAGE_PATH = "/pose_tracker/upload_tracking"
 PROCESSING = "Your video is processing, please stay on this page"
 ANALYSIS_TIMEOUT_MS = 300_000
+SHARED_CLIP = "squat/squat_side_man_3reps_yuyoujiang.mp4"
+"""A shared clip (10.7 s, 3 squats) in H.264, which Chromium plays (MPEG-4 Part 2 clips it cannot show)."""
+SHOT_AT_S = 5.5
+"""Past the first rep of both clips used here (the sample's at 3.3 s, the shared clip's near 3 s)."""
 BRIDGE_SHIMS = """
     window.bridged = { reactNative: [], ios: [], android: [] };
     window.ReactNativeWebView = { postMessage: (text) => window.bridged.reactNative.push(text) };
@@ -41,6 +45,17 @@ ENDED = """(texts) => texts.some((text) => {
     const m = JSON.parse(text);
     return m.type === "error" || m.message === "Analysis completed";
 })"""
+
+
+def pause_after(target: Any, seconds: float) -> None:
+    """Let the page (or frame) replay the analysed video, and pause it once past `seconds` (a rep drawn)."""
+    target.wait_for_function(f"() => document.getElementById('video').currentTime > {seconds}", timeout=30_000)
+    target.evaluate(
+        """() => new Promise((done) => {
+            document.getElementById("video").pause();
+            requestAnimationFrame(() => requestAnimationFrame(done));
+        })"""
+    )
 
 
 def host_page(page_url: str) -> str:
@@ -107,7 +122,11 @@ def results(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 @pytest.mark.slow
-def test_an_iframe_host_receives_what_uptrack_upload_receives(server: Server, media_dir: Path) -> None:  # noqa: F811
+def test_an_iframe_host_receives_what_uptrack_upload_receives(
+    server: Server,  # noqa: F811
+    media_dir: Path,
+    tmp_path: Path,
+) -> None:
     clip = media_dir / SHARED_CLIP
     url = page_url(server, token=server.info.token, exercise="squat", uploadLabel="Send your squats")
     with sync_api.sync_playwright() as playwright, app_origin(host_page(url)) as origin:
@@ -120,6 +139,8 @@ def test_an_iframe_host_receives_what_uptrack_upload_receives(server: Server, me
             frame.locator("#file").set_input_files(str(clip))
             page.wait_for_function(f"() => ({ENDED})(window.received)", timeout=ANALYSIS_TIMEOUT_MS)
             received: list[Any] = page.evaluate("() => window.received")
+            pause_after(page.frames[1], SHOT_AT_S)
+            page.screenshot(path=str(shots_dir(tmp_path) / "upload-tracking-iframe.jpg"), type="jpeg", quality=70)
         finally:
             browser.close()
     assert all(isinstance(text, str) for text in received), "PoseTracker posts JSON strings to the parent"
@@ -149,12 +170,11 @@ def test_every_native_bridge_gets_every_message_at_phone_size(server: Server, tm
             assert picker is not None and picker["width"] > 300, "a thumb-sized upload button on a phone"
             page.set_input_files("#file", str(SAMPLE_VIDEO))
             page.wait_for_function(f"() => ({ENDED})(window.bridged.android)", timeout=ANALYSIS_TIMEOUT_MS)
-            page.wait_for_function("() => document.getElementById('video').currentTime > 5.5")
-            page.evaluate("() => document.getElementById('video').pause()")
+            pause_after(page, SHOT_AT_S)
             bridged: dict[str, list[str]] = page.evaluate("() => window.bridged")
             drawn: dict[str, str] = page.evaluate("() => ({ ...document.getElementById('overlay').dataset })")
             video = page.locator("#video").bounding_box()
-            page.screenshot(path=str(tmp_path / "phone.png"))
+            page.screenshot(path=str(shots_dir(tmp_path) / "upload-tracking-phone.jpg"), type="jpeg", quality=70)
         finally:
             browser.close()
     assert bridged["reactNative"] == bridged["ios"] == bridged["android"]
@@ -203,3 +223,34 @@ def test_a_bad_query_arrives_through_the_bridge_as_an_error(
     assert state == "error"
     if code == "invalid_exercise":
         assert error["details"]["suggestions"] == ["squat"]
+
+
+@pytest.mark.parametrize(("skeleton", "asks_keypoints"), [("true", True), ("false", False)])
+def test_the_page_asks_for_keypoints_only_to_draw_a_skeleton(
+    server: Server,  # noqa: F811
+    skeleton: str,
+    asks_keypoints: bool,
+) -> None:
+    with sync_api.sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            page = browser.new_page()
+            page.goto(page_url(server, token=server.info.token, exercise="squat", skeleton=skeleton))
+            with page.expect_request(lambda request: "/uploads?" in request.url) as created:
+                page.set_input_files("#file", str(SAMPLE_VIDEO))
+            url = created.value.url
+            page.wait_for_selector("body[data-state=done]", timeout=ANALYSIS_TIMEOUT_MS)
+            drawn = page.evaluate(
+                """() => {
+                    const canvas = document.getElementById("overlay");
+                    const data = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+                    let pixels = 0;
+                    for (let i = 3; i < data.length; i += 4) if (data[i] > 0) pixels += 1;
+                    return pixels;
+                }"""
+            )
+        finally:
+            browser.close()
+    assert ("keypoints=true" in url) is asks_keypoints
+    assert f"skeleton={skeleton}" in url, "the host's query goes to the service as it is"
+    assert drawn > 0, "the count badge is drawn either way"

@@ -187,7 +187,7 @@ def test_exercise_aliases_resolve_to_catalogue_ids(alias: str, canonical: str) -
 def test_unknown_exercise_is_invalid_exercise_with_the_id() -> None:
     error = error_of("exercise=split")
     assert error.code is ErrorCode.INVALID_EXERCISE
-    assert error.message == "Unknown exercise: split" and error.details == {"exercise": "split"}
+    assert error.message == "Unknown exercise: split" and error.details["exercise"] == "split"
 
 
 def test_validation_uses_the_callers_catalogue() -> None:

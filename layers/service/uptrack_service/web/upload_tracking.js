@@ -59,7 +59,8 @@ function toHost(message) {
 
 function setState(state, text) {
   document.body.dataset.state = state;
-  $("status").textContent = text;
+  const note = document.body.dataset.unplayable ? " (this browser cannot show the video; it is analysed all the same)" : "";
+  $("status").textContent = text + note;
 }
 
 let overlay = null;
@@ -109,6 +110,8 @@ async function start(file) {
   setState("uploading", request.source === "image" ? "loading image" : "loading video");
   const video = $("video");
   if (request.source === "video") {
+    // A format this browser cannot show (MPEG-4 Part 2, say) is still analysed: only the drawing is lost.
+    video.onerror = () => { document.body.dataset.unplayable = "true"; };
     video.src = file ? URL.createObjectURL(file) : request.remote;
     video.loop = true;
     video.play().catch(() => {});
