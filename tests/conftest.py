@@ -7,9 +7,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-MEDIA = (REPO / ".." / "shared" / "media").resolve()
-SAMPLE_VIDEO = REPO / "samples" / "squat_rear_2reps_cc-by-3.0.mp4"
+from tests.support.paths import MEDIA
 
 
 @pytest.fixture(scope="session")

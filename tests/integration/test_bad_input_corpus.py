@@ -25,8 +25,8 @@ from pathlib import Path
 import pytest
 from uptrack_service.local.stack import LocalStack
 
-from tests.conftest import REPO
 from tests.support.corpus import CASES, OK, PIPELINE_MAX_VIDEO_BYTES, Case, Media, photos_available, summary
+from tests.support.paths import REPO
 from tests.support.stack_client import (
     Outcome,
     StackProbe,

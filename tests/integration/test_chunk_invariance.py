@@ -28,7 +28,7 @@ from uptrack.pose.geometry import Image
 from uptrack.pose.series import PoseSeries
 from uptrack_service.tools.accuracy import catalogue_ids, manifest_clips, request_for
 
-from tests.conftest import MEDIA, SAMPLE_VIDEO
+from tests.support.paths import MEDIA, SAMPLE_VIDEO
 
 CHUNK_SIZES = (30, 45, 60, 90, 120, 300)
 WORKERS = (1, 2, 4)

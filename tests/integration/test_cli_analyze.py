@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from uptrack.contract.messages import parse_message
 
-from tests.conftest import SAMPLE_VIDEO
+from tests.support.paths import SAMPLE_VIDEO
 
 UPTRACK = [sys.executable, "-m", "uptrack_service.cli.main"]
 

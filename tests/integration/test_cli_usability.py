@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from uptrack.exercises.catalogue import EXERCISES
 
-from tests.conftest import REPO, SAMPLE_VIDEO
+from tests.support.paths import REPO, SAMPLE_VIDEO
 
 UPTRACK = [sys.executable, "-m", "uptrack_service.cli.main"]
 PHOTO = "photos/skimage_astronaut_upper_body.png"

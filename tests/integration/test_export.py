@@ -17,7 +17,7 @@ from uptrack.media import VideoInfo, probe_video
 from uptrack.smoothing import smooth_series
 from uptrack_service.tools.accuracy import load_series
 
-from tests.conftest import REPO
+from tests.support.paths import REPO
 
 SQUAT = "squat/squat_side_man_3reps_yuyoujiang.mp4"
 PORTRAIT = "squat/squat_side_overlay_3reps_msoldo.mp4"

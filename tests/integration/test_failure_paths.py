@@ -25,9 +25,9 @@ from uptrack_service.adapters.stepfunctions import StepFunctionsOrchestrator
 from uptrack_service.local.stack import LocalStack
 from uptrack_service.local.template import load_template
 
-from tests.conftest import REPO
 from tests.integration.subscriber import Subscriber
 from tests.support.corpus import SAMPLE_REPS, Media
+from tests.support.paths import REPO
 from tests.support.stack_client import StackProbe, call, injected, put, run_upload, s3_event, wait_until
 
 pytestmark = pytest.mark.slow

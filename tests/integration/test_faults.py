@@ -24,9 +24,9 @@ from uptrack_service.local.stack import LocalStack
 from uptrack_service.models import Connection
 from websockets.sync.client import connect
 
-from tests.conftest import REPO
 from tests.integration.subscriber import Subscriber, is_final
 from tests.support.corpus import SAMPLE_REPS, Media
+from tests.support.paths import REPO
 from tests.support.stack_client import (
     Outcome,
     StackProbe,

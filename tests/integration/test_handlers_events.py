@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from uptrack_service.local.stack import LocalStack
 
-from tests.conftest import REPO, SAMPLE_VIDEO
+from tests.support.paths import REPO, SAMPLE_VIDEO
 
 EVENTS = REPO / "events"
 EXAMPLE_ID = "3f2b8c1e-9a4d-4e6f-8b2a-1c5d7e9f0a12"

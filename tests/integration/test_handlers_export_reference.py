@@ -12,8 +12,8 @@ from uptrack_service.keys import export_plan_key, signature_key
 from uptrack_service.local.stack import LocalStack
 from uptrack_service.models import Status
 
-from tests.conftest import REPO
 from tests.integration.test_handlers_events import EXAMPLE_ID, load
+from tests.support.paths import REPO
 
 BUCKET = "uptrack-uploads-example"
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO, SAMPLE_VIDEO
 from tests.integration.test_local_stack import Server, server  # noqa: F401 - the stack
 from tests.integration.test_web_page import CHROMIUM, CHROMIUM_ARGS, sync_api
+from tests.support.paths import REPO, SAMPLE_VIDEO
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (apt-get install chromium)")
 

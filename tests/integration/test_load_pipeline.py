@@ -24,8 +24,8 @@ import pytest
 from uptrack.contract.plans import Plan
 from uptrack_service.local.stack import LocalStack
 
-from tests.conftest import REPO
 from tests.support.corpus import Media
+from tests.support.paths import REPO
 from tests.support.stack_client import (
     Outcome,
     StackProbe,

@@ -26,7 +26,7 @@ from uptrack.contract.plans import DEFAULT_MONTHLY_QUOTAS, Plan
 from uptrack.contract.tokens import JsonFileTokenStore, new_record
 from uptrack_service.cli.client import Endpoint, LocalStackInfo, Subscription, create_upload, get_upload, put_media
 
-from tests.conftest import SAMPLE_VIDEO
+from tests.support.paths import SAMPLE_VIDEO
 
 UPTRACK = [sys.executable, "-m", "uptrack_service.cli.main"]
 CONCURRENT_UPLOADS = 20

@@ -30,8 +30,8 @@ from botocore.config import Config
 from uptrack_service.cli.client import Endpoint, LocalStackInfo, upload_file
 from websockets.sync.client import connect
 
-from tests.conftest import SAMPLE_VIDEO
 from tests.integration.subscriber import Subscriber
+from tests.support.paths import MEDIA, SAMPLE_VIDEO
 from tests.support.stack_client import call
 
 UPTRACK = [sys.executable, "-m", "uptrack_service.cli.main"]
@@ -239,7 +239,7 @@ def test_a_subscribe_repeated_on_one_connection_replays_the_stream_once(lan: Lan
 def test_sigterm_stops_the_server_within_seconds_even_mid_analysis(lan: Lan) -> None:
     """Runs last: it stops the module's server. The old server took minutes, or aborted, with work in flight."""
     endpoint = Endpoint(lan.info.base_url, lan.info.token)
-    shared = Path(__file__).resolve().parents[2] / ".." / "shared" / "media" / "squat"
+    shared = MEDIA / "squat"
     clip = next(iter(sorted(shared.glob("*.mp4"))), SAMPLE_VIDEO)
     stream = upload_file(endpoint, clip, {"exercise": "squat"}, timeout_s=120)
     for message in stream:

@@ -15,7 +15,7 @@ from uptrack.media import probe_video
 from uptrack.pipeline import analyze_path
 from uptrack.pose.engine import EngineSettings
 
-from tests.conftest import SAMPLE_VIDEO
+from tests.support.paths import SAMPLE_VIDEO
 
 CHUNK_FRAMES = 30
 

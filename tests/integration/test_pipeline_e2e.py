@@ -32,8 +32,8 @@ from uptrack_service.settings import ServiceSettings
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from tests.conftest import MEDIA, REPO, SAMPLE_VIDEO
 from tests.integration.subscriber import Subscriber
+from tests.support.paths import MEDIA, REPO, SAMPLE_VIDEO
 from tests.support.stack_client import s3_event
 
 pytestmark = pytest.mark.slow

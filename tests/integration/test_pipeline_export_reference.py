@@ -38,8 +38,8 @@ from uptrack_service.local.stack import LocalStack
 from uptrack_service.pipeline.validation import chunk_frames_for, chunk_plan
 from uptrack_service.settings import ServiceSettings
 
-from tests.conftest import REPO, SAMPLE_VIDEO
 from tests.integration.subscriber import Subscriber
+from tests.support.paths import REPO, SAMPLE_VIDEO
 
 pytestmark = pytest.mark.slow
 

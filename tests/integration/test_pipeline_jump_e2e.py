@@ -18,9 +18,9 @@ from uptrack_service.local.stack import LocalStack
 from uptrack_service.pipeline.validation import chunk_frames_for
 from uptrack_service.settings import ServiceSettings
 
-from tests.conftest import MEDIA, REPO
 from tests.integration.subscriber import Subscriber
 from tests.integration.test_pipeline_e2e import _bare, _post
+from tests.support.paths import MEDIA, REPO
 
 pytestmark = pytest.mark.slow
 

@@ -13,7 +13,7 @@ from uptrack.contract.messages import ExerciseSummaryMessage, parse_message
 from uptrack.export import GRADE_COLOURS
 from uptrack_service.tools.plot import BOTTOM, HEIGHT, LEFT, RIGHT, TOP, WIDTH
 
-from tests.conftest import SAMPLE_VIDEO
+from tests.support.paths import SAMPLE_VIDEO
 
 UPTRACK = [sys.executable, "-m", "uptrack_service.cli.main"]
 

@@ -12,7 +12,7 @@ from uptrack.pose.blazepose import BlazePose
 from uptrack.pose.engine import EngineSettings, create_estimator, track_frames
 from uptrack_service.tools.pose_accuracy import evaluate, single_person_truths
 
-from tests.conftest import SAMPLE_VIDEO
+from tests.support.paths import SAMPLE_VIDEO
 
 
 @pytest.mark.parametrize(("model", "floor"), [("blazepose_full", 0.9), ("movenet_thunder", 0.9)])

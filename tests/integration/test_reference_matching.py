@@ -23,7 +23,7 @@ from uptrack.reference.signature import ReferenceMovement, create_reference
 from uptrack.smoothing import smooth_series
 from uptrack_service.tools.accuracy import extract_series, load_series
 
-from tests.conftest import REPO
+from tests.support.paths import REPO
 
 POSES = REPO / "tests" / "data" / "poses"
 REFERENCE_CLIP = "squat/squat_side_man_3reps_yuyoujiang.mp4"

@@ -24,8 +24,9 @@ from uptrack.pose.series import PoseSeries
 from uptrack.smoothing import smooth_series
 from uptrack_service.tools.accuracy import MANIFEST_EXERCISES, load_series
 
-MEDIA = (Path(__file__).parents[2] / ".." / "shared" / "media").resolve()
-POSES = Path(__file__).parents[1] / "data" / "poses"
+from tests.support.paths import MEDIA, REPO
+
+POSES = REPO / "tests" / "data" / "poses"
 CLIPS = sorted(path.stem for path in POSES.glob("*.npz"))
 
 

@@ -26,8 +26,8 @@ from uptrack_service.local.template import load_template
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from tests.conftest import REPO
 from tests.support.corpus import Media
+from tests.support.paths import REPO
 from tests.support.stack_client import call, put, run_upload
 
 TEMPLATE = load_template(REPO / "template.yaml")

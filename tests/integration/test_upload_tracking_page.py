@@ -22,9 +22,9 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.conftest import SAMPLE_VIDEO
 from tests.integration.test_local_stack import UPTRACK, Server, server  # noqa: F401 - the stack
 from tests.integration.test_web_page import CHROMIUM, CHROMIUM_ARGS, shots_dir, sync_api
+from tests.support.paths import SAMPLE_VIDEO
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (apt-get install chromium)")
 

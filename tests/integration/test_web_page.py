@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SAMPLE_VIDEO
 from tests.integration.test_local_stack import Server, server  # noqa: F401 - the module's own stack
+from tests.support.paths import SAMPLE_VIDEO
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = [

@@ -34,8 +34,8 @@ from tests.support.image import (
     parse_dockerfile,
     requirement_lines,
 )
+from tests.support.paths import REPO
 
-REPO: Final = Path(__file__).resolve().parents[2]
 CACHE: Final = REPO / ".cache" / "artifacts"
 CRITICAL_PATH: Final = ("validate_upload.app", "infer_chunk.app", "aggregate.app")
 PROBE: Final = """

@@ -22,9 +22,10 @@ from typing import Any, Final
 import cv2
 import numpy as np
 
-REPO: Final = Path(__file__).resolve().parents[2]
+from tests.support.paths import MEDIA, REPO
+
 SAMPLE_VIDEO: Final = REPO / "samples" / "squat_rear_2reps_cc-by-3.0.mp4"
-PHOTOS: Final = (REPO / ".." / "shared" / "media" / "photos").resolve()
+PHOTOS: Final = MEDIA / "photos"
 SAMPLE_REPS: Final = 2
 """Squats in the sample clip (its true count; every clip derived from it keeps the same two reps)."""
 

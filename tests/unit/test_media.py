@@ -11,7 +11,7 @@ from uptrack.contract.errors import ErrorCode, UptrackError
 from uptrack.media import iter_frames, load_image, media_kind, probe_video
 from uptrack.mp4 import presented_frames
 
-from tests.conftest import SAMPLE_VIDEO
+from tests.support.paths import SAMPLE_VIDEO
 
 
 def test_probe_reports_the_sample_as_published() -> None:

@@ -27,7 +27,7 @@ from uptrack.smoothing import smooth_series
 from uptrack_service.adapters.local_references import LocalReferenceStore
 from uptrack_service.tools.accuracy import load_series
 
-from tests.conftest import REPO
+from tests.support.paths import REPO
 
 POSES = REPO / "tests" / "data" / "poses"
 SQUAT = "squat_side_man_3reps_yuyoujiang"

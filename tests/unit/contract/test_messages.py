@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -50,7 +49,9 @@ from uptrack.contract.messages import (
     parse_message,
 )
 
-SCHEMAS = Path(__file__).resolve().parents[3] / "docs" / "schemas"
+from tests.support.paths import REPO
+
+SCHEMAS = REPO / "docs" / "schemas"
 NOSE = Keypoint(name="nose", x=0.51, y=0.12, z=-0.02, score=0.99)
 SHOULDER = Keypoint(name="left_shoulder", x=0.42, y=0.31, score=0.97)
 FORM = FormScore.of(86, 82.04)

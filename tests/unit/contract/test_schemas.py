@@ -9,7 +9,9 @@ from uptrack.contract import schemas
 from uptrack.contract.messages import MESSAGE_TYPES
 from uptrack.contract.params import parse_query, to_query
 
-COMMITTED = Path(__file__).resolve().parents[3] / "docs" / "schemas"
+from tests.support.paths import REPO
+
+COMMITTED = REPO / "docs" / "schemas"
 
 
 def test_committed_schemas_are_up_to_date() -> None:

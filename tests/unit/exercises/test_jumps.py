@@ -4,7 +4,6 @@ messages in the contract's order and shapes (validated by the committed JSON Sch
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import jsonschema
 import numpy as np
@@ -16,10 +15,11 @@ from uptrack.exercises.jumps import GRAVITY, TOE_OFF_RISE, air_time_height_cm, a
 from uptrack.pipeline import request_stride, video_messages
 from uptrack.pose.keypoints import COCO_INDEX
 
+from tests.support.paths import REPO
 from tests.unit.exercises.motions import front
 from tests.unit.exercises.stick_figures import SHIN, Frame, nobody, series
 
-SCHEMAS = Path(__file__).resolve().parents[3] / "docs" / "schemas"
+SCHEMAS = REPO / "docs" / "schemas"
 USER_CM = 175.0
 STANDING = front()
 PX_PER_M = 100.0 * (STANDING[COCO_INDEX["left_ankle"], 1] - STANDING[COCO_INDEX["nose"], 1]) * 1000 / 0.88 / USER_CM

@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 from uptrack_service.local.template import FunctionSpec, functions, load_template
 
-from tests.conftest import REPO
 from tests.support.image import (
     ArtifactError,
     Dockerfile,
@@ -33,6 +32,7 @@ from tests.support.image import (
     resolve_wheels,
     wheel_glibc_needs,
 )
+from tests.support.paths import REPO
 
 SERVICE = REPO / "layers" / "service"
 RUNTIME = {"adapters", "api", "pipeline"}

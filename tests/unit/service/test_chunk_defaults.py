@@ -6,7 +6,7 @@ from uptrack.chunks import DEFAULT_CHUNK_FRAMES
 from uptrack_service.local.template import load_template
 from uptrack_service.settings import ServiceSettings
 
-from tests.conftest import REPO
+from tests.support.paths import REPO
 
 
 def test_template_settings_and_cli_share_the_chunk_size() -> None:

@@ -35,7 +35,7 @@ from uptrack_service.pipeline.inference import AnalysisTaskError
 from uptrack_service.pipeline.reference_processing import clip_frames
 from uptrack_service.tools.accuracy import load_series
 
-from tests.conftest import REPO
+from tests.support.paths import REPO
 
 UPLOAD = "3f2b8c1e-9a4d-4e6f-8b2a-1c5d7e9f0a12"
 OWNER = "a" * 64

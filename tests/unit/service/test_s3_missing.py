@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 from uptrack_service.adapters.s3_references import S3ReferenceStore
 from uptrack_service.adapters.s3_store import S3ObjectStore
-from uptrack_service.models import signature_key
+from uptrack_service.keys import signature_key
 from uptrack_service.ports import ObjectMissingError
 
 BUCKET = "uptrack-missing-keys"
