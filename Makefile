@@ -7,7 +7,7 @@ MEDIA  ?= ../shared/media
 VIDEO  ?= samples/squat_rear_2reps_cc-by-3.0.mp4
 EXERCISE ?= squat
 
-.PHONY: demo test check lock lint typecheck unit browser bench accuracy models clean static cfn-lint statelint sam-validate sam-build-zip checkov e2e tools sizes load
+.PHONY: demo test check lock lint typecheck unit browser bench accuracy models clean static cfn-lint statelint sam-validate sam-build-zip checkov e2e tools sizes load cold-starts
 
 # requirements-dev.lock pins every package of the dev environment (`make lock` rewrites it after a change).
 $(STAMP): pyproject.toml requirements-dev.lock
@@ -137,6 +137,12 @@ checkov: $(CHECKOV)
 	BC_SKIP_MAPPING=TRUE $(CHECKOV) --file template.yaml --framework cloudformation --compact --quiet --skip-download
 
 static: cfn-lint statelint sam-validate sam-build-zip checkov
+
+# The cost model's cold-start inputs (docs/performance.md): each critical-path handler imported by the runtime's
+# python3.12 from exactly the image's files (tests/support/image.py), CPU seconds, median and slowest of 7 runs.
+cold-starts: $(STAMP)
+	UPTRACK_LAMBDA_PYTHON=$(LAMBDA_PYTHON) $(BIN)/python -m tests.support.cold_starts --json docs/cold_starts.json
+	$(BIN)/python -m uptrack_service.tools.cost_model --bench docs/bench.json --cold-starts docs/cold_starts.json
 
 # Unzipped size of every zip function with its layers (run after sam-build-zip).
 sizes: sam-build-zip

@@ -13,6 +13,7 @@ moto runs no asynchronous invocations, destinations or event source mappings, so
 from __future__ import annotations
 
 import json
+import os
 import threading
 import uuid
 from collections.abc import Iterator
@@ -264,3 +265,39 @@ def test_a_chunk_that_times_out_is_retried_once_then_fails_with_a_typed_error(st
     assert len(timeouts) == 2  # the first attempt and one retry (the Sandbox.Timedout retrier), no more
     assert failed.code == "analysis_failed" and failed.upload_status == "failed" and failed.execution == "FAILED"
     assert "Timedout" not in json.dumps(failed.messages[-1]["message"])  # typed, never the Lambda's own text
+
+
+def _states_entered(stack: LocalStack, upload_id: str) -> set[str]:
+    sfn = stack.client("stepfunctions")
+    arn = stack.execution(upload_id)["executionArn"]
+    events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    return {str(e["stateEnteredEventDetails"]["name"]) for e in events if "stateEnteredEventDetails" in e}
+
+
+def test_a_short_video_takes_the_inline_map_and_a_longer_one_the_distributed_map(
+    stack: LocalStack, clip: bytes
+) -> None:
+    """Same messages either way; which Map ran is the execution's history. The template's InlineMapMaxChunks
+    (INLINE_MAP_MAX_CHUNKS) decides: the sample's 3 chunks are under the default, and over a limit of 0."""
+    from uptrack_service import wiring
+
+    inline = run_upload(stack, stack.create_token(), QUERY, "video/mp4", clip)
+    saved = os.environ["INLINE_MAP_MAX_CHUNKS"]
+    os.environ["INLINE_MAP_MAX_CHUNKS"] = "0"
+    wiring.reset()
+    try:
+        distributed = run_upload(stack, stack.create_token(), QUERY, "video/mp4", clip)
+    finally:
+        os.environ["INLINE_MAP_MAX_CHUNKS"] = saved
+        wiring.reset()
+    assert inline.code == "ok" and distributed.code == "ok"
+    assert "InferChunksInline" in _states_entered(stack, str(inline.upload_id))
+    assert "InferChunks" not in _states_entered(stack, str(inline.upload_id))
+    assert "InferChunks" in _states_entered(stack, str(distributed.upload_id))
+
+    def bare(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [
+            {k: v for k, v in m.items() if k not in ("seq", "uploadId")} for m in messages if m["type"] != "progress"
+        ]
+
+    assert bare(inline.messages) == bare(distributed.messages)

@@ -171,6 +171,9 @@ class AnalysisInput(UploadTask):
     source: Literal["video", "image"]
     manifest_key: str | None = Field(default=None, alias="manifestKey")
     video: VideoInfoPayload | None = None
+    # the manifest's items again when the video is short enough for the inline Map (a few KB in the state;
+    # the Distributed Map reads them from the manifest instead)
+    chunks: list[ChunkItem] | None = None
 
 
 class ChunkPartTask(UploadTask):

@@ -57,6 +57,13 @@ class ServiceSettings(BaseModel):
     # the zip functions).
     chunk_frames: int = Field(default=90, alias="CHUNK_FRAMES", ge=8)
     max_chunks: int = Field(default=400, alias="MAX_CHUNKS", ge=1, le=10_000)
+    inline_map_max_chunks: int = Field(
+        default=40,
+        alias="INLINE_MAP_MAX_CHUNKS",
+        ge=0,
+        le=1000,
+        description="Videos of at most this many chunks take the inline Map (no Distributed Map overhead).",
+    )
     fetch_timeout_s: float = Field(default=30.0, alias="FETCH_TIMEOUT_SECONDS", gt=0)
     fetch_allow_loopback: bool = Field(default=False, alias="FETCH_ALLOW_LOOPBACK")
     fetch_allowed_ports: str = Field(

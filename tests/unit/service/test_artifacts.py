@@ -10,6 +10,7 @@ interpreter of the runtime's Python from exactly those files. Network to PyPI on
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -183,3 +184,25 @@ def test_copy_fails_like_docker_build_when_the_dockerignore_drops_a_source(
     context = build_context(REPO, DOCKERFILE, narrowed)
     with pytest.raises(ArtifactError, match="render_export"):
         apply_copies(dockerfile, REPO, context, tmp_path)
+
+
+# -- sam local invoke ---------------------------------------------------------------------------------------------
+
+
+def _names_a_resource(value: Any) -> bool:
+    """An environment value `sam local invoke` cannot resolve by itself: a resource's name, ARN or URL (parameter
+    references resolve to their defaults)."""
+    if not isinstance(value, dict):
+        return False
+    return "Ref" not in value or value["Ref"] not in TEMPLATE["Parameters"]
+
+
+def test_the_local_invoke_env_file_gives_every_resource_variable() -> None:
+    env = json.loads((REPO / "events" / "env.json").read_text(encoding="utf-8"))
+    specs = functions(TEMPLATE, REPO)
+    assert set(env) - {"Parameters"} <= set(specs)
+    shared: dict[str, Any] = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
+    assert {name for name, value in shared.items() if _names_a_resource(value)} <= set(env["Parameters"])
+    for logical_id, spec in specs.items():
+        needed = {name for name, value in spec.environment.items() if _names_a_resource(value)}
+        assert needed <= set(env.get(logical_id, {})) | set(env["Parameters"]), logical_id

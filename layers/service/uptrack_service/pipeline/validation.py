@@ -152,11 +152,11 @@ def _prepare(record: UploadRecord, deps: ValidationDeps) -> AnalysisInput:
     video = probe_video(deps.objects.media_source(key), limits=media_limits(deps.settings))
     chunks = chunk_plan(video, deps.settings)
     items = [
-        ChunkItem(index=c.index, start=c.start, stop=c.stop, key=chunk_key(record.upload_id, c.index)).model_dump()
-        for c in chunks
+        ChunkItem(index=c.index, start=c.start, stop=c.stop, key=chunk_key(record.upload_id, c.index)) for c in chunks
     ]
     manifest = manifest_key(record.upload_id)
-    deps.objects.put_bytes(manifest, json.dumps(items).encode("utf-8"), "application/json")
+    deps.objects.put_bytes(manifest, json.dumps([i.model_dump() for i in items]).encode("utf-8"), "application/json")
     deps.uploads.transition(record.upload_id, Status.VALIDATING, (Status.VALIDATING,), {"chunk_count": len(chunks)})
     logger.info("chunk plan", extra={"upload_id": record.upload_id, "chunks": len(chunks), "frames": video.frame_count})
-    return AnalysisInput(**base, source="video", manifest_key=manifest, video=_video_payload(video))
+    inline = items if len(items) <= deps.settings.inline_map_max_chunks else None  # see the ASL's Route
+    return AnalysisInput(**base, source="video", manifest_key=manifest, video=_video_payload(video), chunks=inline)

@@ -17,7 +17,7 @@ import argparse
 import json
 import math
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from statistics import NormalDist
 from typing import Final, Literal
@@ -211,6 +211,12 @@ DESIGNS: Final = tuple(
 )
 
 
+def template_design(video_s: float, inline_max_chunks: int = 40) -> Design:
+    """What the template's defaults run (ChunkFrames, InlineMapMaxChunks): the inline Map up to 40 chunks."""
+    chunks = math.ceil(video_s * 30 / Design().chunk_frames)
+    return Design(map_mode="inline" if chunks <= inline_max_chunks else "distributed")
+
+
 def pick(video_s: float, cost: FrameCost, cold: ColdStart, stride: int) -> tuple[Design, Estimate, bool]:
     """The cheapest cold design meeting the p50 latency target and the cost target for this length; failing that,
     the one with the smallest p50 overrun. The flag says whether both targets hold."""
@@ -259,6 +265,17 @@ def main() -> None:
             f"{run.latency_s['p50']:.2f} s (target {LATENCY_TARGET_S[video_s]:.0f}), p95 {run.latency_s['p95']:.2f} s, "
             f"${run.per_minute(video_s):.5f}/video-minute (target {COST_TARGET_PER_MINUTE_USD}): "
             + ("both targets met" if met else "NOT met")
+        )
+    for video_s in VIDEO_LENGTHS_S:
+        design = template_design(video_s)
+        cold_run, warm_run = (
+            estimate(replace(design, warm=w), video_s, cost, cold, args.stride) for w in (False, True)
+        )
+        print(
+            f"template defaults, {video_s:.0f} s video ({design.map_mode} map): p50 {cold_run.latency_s['p50']:.2f} s "
+            f"cold / {warm_run.latency_s['p50']:.2f} s warm, p95 {cold_run.latency_s['p95']:.2f} / "
+            f"{warm_run.latency_s['p95']:.2f} s, ${cold_run.per_minute(video_s):.5f} / "
+            f"${warm_run.per_minute(video_s):.5f} per video-minute"
         )
     warm_pool = math.ceil(60 * 30 / Design().chunk_frames) + 2
     print(
