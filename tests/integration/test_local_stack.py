@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,7 +63,13 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    home = tmp_path_factory.mktemp("uptrack-home")
+    with serving(tmp_path_factory.mktemp("uptrack-home")) as started:
+        yield started
+
+
+@contextmanager
+def serving(home: Path) -> Iterator[Server]:
+    """`uptrack serve` on a free port with `home` as UPTRACK_HOME (tokens made there beforehand are served)."""
     port = free_port()
     began = time.monotonic()
     process = subprocess.Popen(
