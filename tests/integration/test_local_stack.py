@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -68,6 +69,14 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     home = tmp_path_factory.mktemp("uptrack-home")
+    with serving(home) as started:
+        yield started
+
+
+@contextmanager
+def serving(home: Path) -> Iterator[Server]:
+    """`uptrack serve` on a free port with `home` as UPTRACK_HOME (tokens made there beforehand are served, and a
+    business token is added: its plan allows the concurrent uploads the load test runs)."""
     business, record = new_record(
         "load@uptrack", Plan.BUSINESS, DEFAULT_MONTHLY_QUOTAS[Plan.BUSINESS], datetime.now(UTC)
     )

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.integration.test_local_stack import UPTRACK, Server, server  # noqa: F401 - the stack
+from tests.integration.test_local_stack import UPTRACK, Server, server, serving  # noqa: F401 - the stack
 from tests.integration.test_web_page import CHROMIUM, CHROMIUM_ARGS, shots_dir, sync_api
 from tests.support.paths import SAMPLE_VIDEO
 
@@ -88,6 +89,21 @@ def app_origin(html: str) -> Iterator[str]:
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def free_plan(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str]]:
+    """A stack and a free-plan token of it (no keypoints, angles, export… while an exercise runs)."""
+    home = tmp_path_factory.mktemp("uptrack-free-home")
+    made = subprocess.run(
+        [*UPTRACK, "token", "create", "--owner", "free-user", "--plan", "free"],
+        env={**os.environ, "UPTRACK_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    with serving(home) as stack:
+        yield stack, json.loads(made.stdout)["token"]
 
 
 def launch(playwright: Any) -> Any:
@@ -254,3 +270,22 @@ def test_the_page_asks_for_keypoints_only_to_draw_a_skeleton(
     assert ("keypoints=true" in url) is asks_keypoints
     assert f"skeleton={skeleton}" in url, "the host's query goes to the service as it is"
     assert drawn > 0, "the count badge is drawn either way"
+
+
+@pytest.mark.slow
+def test_a_free_plan_token_uses_the_page_without_keypoints(free_plan: tuple[Server, str]) -> None:
+    stack, token = free_plan
+    with sync_api.sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            page = browser.new_page()
+            page.add_init_script(BRIDGE_SHIMS)
+            page.goto(page_url(stack, token=token, exercise="squat"))
+            page.set_input_files("#file", str(SAMPLE_VIDEO))
+            page.wait_for_function(f"() => ({ENDED})(window.bridged.ios)", timeout=ANALYSIS_TIMEOUT_MS)
+            bridged: dict[str, list[str]] = page.evaluate("() => window.bridged")
+        finally:
+            browser.close()
+    messages = [json.loads(text) for text in bridged["ios"]]
+    assert not any(m["type"] == "error" for m in messages), "the page's own keypoints request is dropped, not fatal"
+    assert next(m for m in messages if m["type"] == "counter" and m.get("final"))["current_count"] == 2
