@@ -16,7 +16,6 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
@@ -26,23 +25,17 @@ from uptrack.contract.errors import ErrorCode, UptrackError
 from uptrack.contract.messages import InitializationMessage
 from uptrack.media import iter_frames, probe_video
 from uptrack_service.adapters.memory import (
-    MemoryConnectionStore,
     MemoryObjectStore,
-    MemoryUploadStore,
-    RecordingEventSink,
-    RecordingPusher,
 )
-from uptrack_service.api.subscriptions import SubscriptionDeps, subscribe
-from uptrack_service.delivery import Delivery, DeliveryLimits
+from uptrack_service.api.subscriptions import subscribe
+from uptrack_service.delivery import DeliveryLimits
 from uptrack_service.keys import chunk_key
 from uptrack_service.local import fidelity
-from uptrack_service.models import ChunkItem, Connection, Status, UploadRecord
+from uptrack_service.models import ChunkItem
 from uptrack_service.pipeline.aggregation import load_series
-from uptrack_service.settings import ServiceSettings
 
 from tests.support.corpus import Media
-
-UPLOAD = "3f2b8c1e-9a4d-4e6f-8b2a-1c5d7e9f0a12"
+from tests.support.service_world import UPLOAD, ServiceWorld
 
 
 @pytest.fixture(scope="module")
@@ -175,26 +168,10 @@ class _SlowSegmentStore(MemoryObjectStore):
 def test_a_subscriber_arriving_between_reservation_and_store_still_gets_the_stage() -> None:
     """The replay waits for a reserved stage's segment only so long; a writer slower than that used to push to the
     reservation's subscribers only, so the newcomer got the stage from neither the push nor the replay."""
-    uploads, objects, connections, pusher = (
-        MemoryUploadStore(),
-        _SlowSegmentStore(),
-        MemoryConnectionStore(),
-        RecordingPusher(),
-    )
-    now = datetime.now(UTC)
-    uploads.create(
-        UploadRecord(
-            upload_id=UPLOAD, token_hash="0" * 64, token_id="upt_x", request={}, source="video",
-            object_key=f"media/{UPLOAD}/source", content_type="video/mp4", max_bytes=10, status=Status.PROCESSING,
-            created_at=now, expires_at=0,
-        )
-    )  # fmt: skip
-    connections.put(
-        Connection(connection_id="late", upload_id=UPLOAD, token_id="upt_x", connected_at=now, expires_at=0)
-    )
-    delivery = Delivery(uploads, objects, RecordingEventSink(), connections, pusher, DeliveryLimits(segment_wait_s=0))
-    settings = ServiceSettings(uploads_bucket="b-x", uploads_table="t-u", connections_table="t-c", tokens_table="t-t")
-    deps = SubscriptionDeps(uploads, connections, delivery, settings, lambda: now)
+    world = ServiceWorld(objects=_SlowSegmentStore(), limits=DeliveryLimits(segment_wait_s=0))
+    world.add_upload()
+    world.connect("late")
+    objects, pusher, delivery, deps = world.objects, world.pusher, world.delivery, world.subscription_deps()
     replayed: list[int] = []
     objects.during = lambda: replayed.append(subscribe("late", {"action": "subscribe"}, deps))
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
 from uptrack.contract.errors import ErrorCode, UptrackError
 from uptrack.contract.messages import (
@@ -14,36 +13,21 @@ from uptrack.contract.messages import (
     KeypointsMessage,
 )
 from uptrack_service.adapters.memory import (
-    MemoryConnectionStore,
-    MemoryObjectStore,
     MemoryUploadStore,
     RecordingEventSink,
     RecordingPusher,
 )
 from uptrack_service.delivery import LINK_TYPE, Delivery, DeliveryLimits
-from uptrack_service.models import Connection, Status, UploadRecord
+from uptrack_service.models import Status
 
-UPLOAD = "3f2b8c1e-9a4d-4e6f-8b2a-1c5d7e9f0a12"
+from tests.support.service_world import UPLOAD, ServiceWorld
 
 
 def _world(gone: tuple[str, ...] = ()) -> tuple[Delivery, MemoryUploadStore, RecordingPusher, RecordingEventSink]:
-    uploads = MemoryUploadStore()
-    uploads.create(
-        UploadRecord(
-            upload_id=UPLOAD, token_hash="0" * 64, token_id="upt_x", request={}, source="video",
-            object_key=f"media/{UPLOAD}/source", content_type="video/mp4", max_bytes=10, status=Status.PROCESSING,
-            created_at=datetime.now(UTC), expires_at=0,
-        )
-    )  # fmt: skip
-    connections = MemoryConnectionStore()
-    for connection_id in ("alive", *gone):
-        connections.put(Connection(connection_id=connection_id, upload_id=UPLOAD, token_id="upt_x",
-                                   connected_at=datetime.now(UTC), expires_at=0))  # fmt: skip
-        uploads.subscribe(UPLOAD, connection_id, 10)
-    pusher = RecordingPusher(gone=gone)
-    events = RecordingEventSink()
-    delivery = Delivery(uploads, MemoryObjectStore(), events, connections, pusher, DeliveryLimits(ws_bytes=2000))
-    return delivery, uploads, pusher, events
+    world = ServiceWorld(pusher=RecordingPusher(gone=gone), limits=DeliveryLimits(ws_bytes=2000))
+    world.add_upload()
+    world.connect("alive", *gone, subscribed=True)
+    return world.delivery, world.uploads, world.pusher, world.events
 
 
 def test_stages_get_consecutive_seqs_and_a_retried_stage_resends_the_same_ones() -> None:

@@ -18,17 +18,13 @@ from uptrack.contract.params import AnalysisRequest
 from uptrack.media import VideoInfo
 from uptrack.reference.signature import ReferenceMovement
 from uptrack_service.adapters.memory import (
-    MemoryConnectionStore,
     MemoryObjectStore,
     MemoryUploadStore,
-    RecordingEventSink,
-    RecordingPusher,
 )
 from uptrack_service.adapters.s3_references import S3ReferenceStore
 from uptrack_service.api.references import ReferenceBody
-from uptrack_service.delivery import Delivery
 from uptrack_service.keys import chunk_key, export_plan_key, manifest_key, media_key, segment_key, signature_key
-from uptrack_service.models import AnalysisInput, ChunkItem, ReferenceClip, Status, UploadRecord, stored_request
+from uptrack_service.models import AnalysisInput, ChunkItem, ReferenceClip, Status, stored_request
 from uptrack_service.pipeline.aggregation import AggregationDeps, aggregate
 from uptrack_service.pipeline.exporting import ExportPlan
 from uptrack_service.pipeline.inference import AnalysisTaskError
@@ -36,8 +32,8 @@ from uptrack_service.pipeline.reference_processing import clip_frames
 from uptrack_service.tools.accuracy import load_series
 
 from tests.support.paths import REPO
+from tests.support.service_world import UPLOAD, ServiceWorld
 
-UPLOAD = "3f2b8c1e-9a4d-4e6f-8b2a-1c5d7e9f0a12"
 OWNER = "a" * 64
 POSES = REPO / "tests" / "data" / "poses" / "squat_side_overlay_3reps_msoldo.npz"
 
@@ -119,19 +115,12 @@ def test_export_plan_round_trips_poses_marks_and_the_closing_message() -> None:
 
 
 def _world(query: dict[str, Any]) -> tuple[AggregationDeps, MemoryObjectStore, MemoryUploadStore]:
-    uploads, objects = MemoryUploadStore(), MemoryObjectStore()
-    uploads.create(
-        UploadRecord(
-            upload_id=UPLOAD, token_hash=OWNER, token_id="upt_x", request=stored_request(AnalysisRequest(**query)),
-            source="video", object_key=media_key(UPLOAD), content_type="video/mp4", max_bytes=10**9,
-            status=Status.PROCESSING, created_at=datetime.now(UTC), expires_at=0,
-        )
-    )  # fmt: skip
-    objects.put_bytes(chunk_key(UPLOAD, 0), load_series(POSES.read_bytes()).to_bytes(), "application/x-npz")
+    world = ServiceWorld()
+    world.add_upload(stored_request(AnalysisRequest(**query)), token_hash=OWNER)
+    world.objects.put_bytes(chunk_key(UPLOAD, 0), load_series(POSES.read_bytes()).to_bytes(), "application/x-npz")
     item = ChunkItem(index=0, start=0, stop=280, key=chunk_key(UPLOAD, 0))
-    objects.put_bytes(manifest_key(UPLOAD), json.dumps([item.model_dump()]).encode(), "application/json")
-    delivery = Delivery(uploads, objects, RecordingEventSink(), MemoryConnectionStore(), RecordingPusher())
-    return AggregationDeps(uploads, objects, delivery), objects, uploads
+    world.objects.put_bytes(manifest_key(UPLOAD), json.dumps([item.model_dump()]).encode(), "application/json")
+    return world.aggregation_deps(), world.objects, world.uploads
 
 
 PAYLOAD = AnalysisInput(

@@ -4,47 +4,29 @@ gets a bounded number of subscribes: one 40-byte frame used to return the whole 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
 import pytest
 from uptrack.contract.messages import InitializationMessage
 from uptrack_service.adapters.memory import (
-    MemoryConnectionStore,
-    MemoryObjectStore,
-    MemoryUploadStore,
-    RecordingEventSink,
     RecordingPusher,
 )
 from uptrack_service.api.subscriptions import SubscriptionDeps, subscribe
-from uptrack_service.delivery import Delivery, DeliveryLimits
-from uptrack_service.models import Connection, Status, UploadRecord
-from uptrack_service.settings import ServiceSettings
+from uptrack_service.delivery import DeliveryLimits
 
-UPLOAD = "3f2b8c1e-9a4d-4e6f-8b2a-1c5d7e9f0a12"
+from tests.support.service_world import UPLOAD, ServiceWorld, memory_settings
+
 STORED = 6
 
 
 @pytest.fixture
 def world() -> tuple[SubscriptionDeps, RecordingPusher]:
-    uploads, objects, connections, pusher = (
-        MemoryUploadStore(), MemoryObjectStore(), MemoryConnectionStore(), RecordingPusher(),
-    )  # fmt: skip
-    now = datetime.now(UTC)
-    uploads.create(
-        UploadRecord(
-            upload_id=UPLOAD, token_hash="0" * 64, token_id="upt_x", request={}, source="video",
-            object_key=f"media/{UPLOAD}/source", content_type="video/mp4", max_bytes=10, status=Status.PROCESSING,
-            created_at=now, expires_at=0,
-        )
-    )  # fmt: skip
-    connections.put(Connection(connection_id="c1", upload_id=UPLOAD, token_id="upt_x", connected_at=now, expires_at=0))
-    delivery = Delivery(uploads, objects, RecordingEventSink(), connections, pusher, DeliveryLimits(segment_wait_s=0))
-    delivery.emit(UPLOAD, "opening", [InitializationMessage(message="loading video")] * STORED)
-    settings = ServiceSettings(
-        uploads_bucket="b-x", uploads_table="t-u", connections_table="t-c", tokens_table="t-t",
-        max_subscribes_per_connection=3,
-    )  # fmt: skip
-    return SubscriptionDeps(uploads, connections, delivery, settings, lambda: now), pusher
+    world = ServiceWorld(
+        settings=memory_settings(max_subscribes_per_connection=3), limits=DeliveryLimits(segment_wait_s=0)
+    )
+    world.add_upload()
+    world.connect("c1")
+    world.delivery.emit(UPLOAD, "opening", [InitializationMessage(message="loading video")] * STORED)
+    return world.subscription_deps(), world.pusher
 
 
 def test_a_repeated_subscribe_does_not_replay_the_stream_again(world: tuple[SubscriptionDeps, RecordingPusher]) -> None:
