@@ -31,8 +31,8 @@ from uptrack.pipeline import analyze_path
 from uptrack.pose.engine import EngineSettings
 from uptrack.reference.signature import ReferenceMovement, create_reference
 from uptrack_service.adapters.dynamodb_tokens import DynamoDbTokenStore
-from uptrack_service.adapters.local_references import LocalReferenceStore
 from uptrack_service.cli.commands.reference import clip_series
+from uptrack_service.cli.reference_store import LocalReferenceStore
 from uptrack_service.keys import signature_key
 from uptrack_service.local.stack import LocalStack
 from uptrack_service.pipeline.validation import chunk_frames_for, chunk_plan

@@ -24,7 +24,7 @@ from uptrack.reference.match import (
 from uptrack.reference.session import reference_messages
 from uptrack.reference.signature import ReferenceMovement, Signature, create_reference
 from uptrack.smoothing import smooth_series
-from uptrack_service.adapters.local_references import LocalReferenceStore
+from uptrack_service.cli.reference_store import LocalReferenceStore
 from uptrack_service.tools.accuracy import load_series
 
 from tests.support.paths import REPO

@@ -157,7 +157,7 @@ def test_without_export_nothing_changes() -> None:
 
 
 def test_an_unknown_reference_at_aggregation_is_a_typed_error(tmp_path: Any) -> None:
-    from uptrack_service.adapters.local_references import LocalReferenceStore
+    from uptrack_service.cli.reference_store import LocalReferenceStore
 
     deps, objects, uploads = _world({"reference": "not-mine"})
     store = LocalReferenceStore(tmp_path)

@@ -30,9 +30,9 @@ from uptrack.media import media_kind
 from uptrack.pipeline import analyze_path
 from uptrack.pose.engine import MODEL_NAMES, EngineSettings
 
-from uptrack_service.adapters.local_references import LocalReferenceStore
 from uptrack_service.cli.commands.reference import LOCAL_OWNER, references_dir
 from uptrack_service.cli.output import FORMATS, Output, chosen_format, make_output
+from uptrack_service.cli.reference_store import LocalReferenceStore
 from uptrack_service.tools.plot import PlotError, PlotRecorder
 
 EXIT_ERROR = 2

@@ -26,8 +26,8 @@ from uptrack.reference.features import SCALE_WINDOW_S
 from uptrack.reference.signature import ReferenceMovement, create_reference
 from uptrack.smoothing import smooth_series
 
-from uptrack_service.adapters.local_references import LocalReferenceStore
 from uptrack_service.cli.commands.token import default_store_dir
+from uptrack_service.cli.reference_store import LocalReferenceStore
 
 LOCAL_OWNER: Final = "local"
 """Owner of references made and used on this machine without a token."""
