@@ -64,7 +64,7 @@ def test_photo_gives_keypoints_angles_and_an_overlay(media_dir: Path, tmp_path: 
     ("content", "name", "code"),
     [
         (b"", "empty.mp4", "video_load_error"),
-        (b"\x00\x01garbage" * 500, "random.mp4", "media_decode_error"),
+        (b"\x00\x01garbage" * 500, "random.mp4", "unsupported_media_format"),
     ],
 )
 def test_bad_files_give_one_typed_error_and_exit_2(tmp_path: Path, content: bytes, name: str, code: str) -> None:

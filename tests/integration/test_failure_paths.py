@@ -139,7 +139,7 @@ def test_a_start_execution_that_fails_once_is_retried_and_analyses_once(
     created = _created(stack, token, clip)
     upload_id = created["uploadId"]
     subscriber = Subscriber(f"{created['websocketUrl']}&token={token}").start()
-    assert put(created["upload"]["url"], clip, "video/mp4") == 200  # S3's event: the first attempt fails
+    assert put(created["upload"], clip) == 200  # S3's event: the first attempt fails
     wait_until(lambda: bool(failures) and bool(probe.unexpected_errors()), 60, "the failed StartExecution")
     record = probe.record(upload_id)
     assert record is not None and record.status.value == "validating"  # not marked: a retry can still start it
@@ -169,7 +169,7 @@ def test_a_validation_that_fails_every_async_attempt_fails_the_upload_through_th
     upload_id = created["uploadId"]
     subscriber = Subscriber(f"{created['websocketUrl']}&token={token}").start()
     with injected(stack, "ValidateUploadFunction", crash):
-        assert put(created["upload"]["url"], clip, "video/mp4") == 200
+        assert put(created["upload"], clip) == 200
         wait_until(lambda: len(attempts) == 1, 60, "S3's event reached the validation function")
         event = s3_event(stack, upload_id, len(clip), "async-1")
         assert invoke_async(stack, "ValidateUploadFunction", event, failure_queue) == 3  # 1 + 2 retries

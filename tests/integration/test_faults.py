@@ -88,7 +88,7 @@ def test_the_same_s3_event_three_times_gives_one_analysis(stack: LocalStack, cli
     assert status == 201
     upload_id = created["uploadId"]
     subscriber = Subscriber(f"{created['websocketUrl']}&token={token}").start()
-    assert put(created["upload"]["url"], clip, "video/mp4") == 200  # S3 sends the first event
+    assert put(created["upload"], clip) == 200  # S3 sends the first event
     sqs = stack.client("sqs")
     duplicates = [s3_event(stack, upload_id, len(clip), f"dup-{i}") for i in range(2)]
     for event in duplicates:  # redelivered to the validation function's queue at once, like EventBridge may
@@ -185,7 +185,7 @@ def test_a_subscriber_that_reconnects_gets_every_message_once_in_order(stack: Lo
 
     with injected(stack, "InferenceFunction", slow_chunk), connect(url, open_timeout=30) as socket:
         socket.send(json.dumps({"action": "subscribe", "afterSeq": 0}))
-        assert put(created["upload"]["url"], clip, "video/mp4") == 200
+        assert put(created["upload"], clip) == 200
         while not any(m["type"] == "progress" for m in first):
             first.append(json.loads(socket.recv(timeout=60)))
         socket.close()  # the phone loses its network mid-analysis
@@ -243,7 +243,7 @@ def test_a_gone_connection_is_removed_after_one_attempt(
     )
     assert probe.uploads.subscribe(upload_id, ghost, 20)
     subscriber = Subscriber(f"{created['websocketUrl']}&token={token}").start()
-    assert put(created["upload"]["url"], clip, "video/mp4") == 200
+    assert put(created["upload"], clip) == 200
     received = subscriber.wait(180)
 
     quoted = ghost.replace("=", "%3D")

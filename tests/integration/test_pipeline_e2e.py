@@ -34,7 +34,7 @@ from websockets.sync.client import connect
 
 from tests.integration.subscriber import Subscriber
 from tests.support.paths import MEDIA, REPO, SAMPLE_VIDEO
-from tests.support.stack_client import s3_event
+from tests.support.stack_client import put, s3_event
 
 pytestmark = pytest.mark.slow
 
@@ -103,11 +103,7 @@ def test_presigned_upload_streams_the_same_messages_as_uptrack_analyze(stack: Lo
     subscriber = Subscriber(f"{created['websocketUrl']}&token={token}").start()
 
     # When the client PUTs the clip to the presigned URL
-    put = urllib.request.Request(
-        created["upload"]["url"], data=CLIP.read_bytes(), method="PUT", headers=created["upload"]["headers"]
-    )
-    with urllib.request.urlopen(put, timeout=60) as response:
-        assert response.status == 200
+    assert put(created["upload"], CLIP.read_bytes()) == 200
 
     # Then the execution named after the upload succeeds and the subscriber gets every message, in order
     received = subscriber.wait(240)
@@ -189,11 +185,7 @@ def test_bad_media_becomes_a_typed_error_for_the_subscriber(stack: LocalStack) -
     )
     assert status == 201
     subscriber = Subscriber(f"{created['websocketUrl']}&token={token}").start()
-    put = urllib.request.Request(
-        created["upload"]["url"], data=junk, method="PUT", headers=created["upload"]["headers"]
-    )
-    with urllib.request.urlopen(put, timeout=60) as response:
-        assert response.status == 200
+    assert put(created["upload"], junk) == 200
     received = subscriber.wait(60)
     assert [m["type"] for m in received] == ["initialization", "environment", "error"]
     assert received[-1]["code"] == received[-1]["error"] == "unsupported_media_format"

@@ -40,6 +40,7 @@ from uptrack_service.settings import ServiceSettings
 
 from tests.integration.subscriber import Subscriber
 from tests.support.paths import REPO, SAMPLE_VIDEO
+from tests.support.stack_client import put
 
 pytestmark = pytest.mark.slow
 
@@ -61,13 +62,6 @@ def _request(url: str, body: dict[str, Any] | None = None, token: str | None = N
             return response.status, json.load(response)
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
-
-
-def _put(created: dict[str, Any], path: Path) -> None:
-    upload = created["upload"]
-    put = urllib.request.Request(upload["url"], data=path.read_bytes(), method="PUT", headers=upload["headers"])
-    with urllib.request.urlopen(put, timeout=60) as response:
-        assert response.status == 200
 
 
 def _bare(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -127,7 +121,7 @@ def test_export_true_ends_with_a_presigned_h264_mp4_of_the_source(stack: LocalSt
     subscriber = Subscriber(f"{created['websocketUrl']}&token={token}").start()
 
     # When the clip is PUT
-    _put(created, SAMPLE_VIDEO)
+    assert put(created["upload"], SAMPLE_VIDEO.read_bytes()) == 200
 
     # Then the subscriber gets the analysis, then export_ready, then the closing message, in seq order
     received = subscriber.wait(300)
@@ -213,7 +207,7 @@ def _create_reference(stack: LocalStack, token: str, clip: Path) -> tuple[str, l
     assert created["kind"] == "reference" and created["referenceId"] == created["uploadId"]
     assert f"/references/{created['uploadId']}/source?" in created["upload"]["url"]
     subscriber = Subscriber(f"{created['websocketUrl']}&token={token}").start()
-    _put(created, clip)
+    assert put(created["upload"], clip.read_bytes()) == 200
     received = subscriber.wait(180)
     return str(created["referenceId"]), received, time.monotonic() - began
 
@@ -249,7 +243,7 @@ def test_reference_from_post_references_counts_another_clip_and_stays_private(
     )
     assert status == 201, created
     subscriber = Subscriber(f"{created['websocketUrl']}&token={owner}").start()
-    _put(created, clip)
+    assert put(created["upload"], clip.read_bytes()) == 200
     received = subscriber.wait(240)
     upload_s = time.monotonic() - began
 
@@ -312,7 +306,7 @@ def test_a_reference_gone_before_the_analysis_is_a_typed_error_for_the_subscribe
     # the signature is deleted between POST /uploads and the PUT
     stack.client("s3").delete_object(Bucket=stack.bucket, Key=signature_key(hash_token(token), reference_id))
     subscriber = Subscriber(f"{created['websocketUrl']}&token={token}").start()
-    _put(created, SAMPLE_VIDEO)
+    assert put(created["upload"], SAMPLE_VIDEO.read_bytes()) == 200
     received = subscriber.wait(120)
     assert [m["type"] for m in received] == ["initialization", "environment", "error"]
     assert received[-1]["code"] == "reference_not_found"

@@ -4,7 +4,6 @@ jump's result and summary reach EventBridge."""
 
 from __future__ import annotations
 
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -21,6 +20,7 @@ from uptrack_service.settings import ServiceSettings
 from tests.integration.subscriber import Subscriber
 from tests.integration.test_pipeline_e2e import _bare, _post
 from tests.support.paths import MEDIA, REPO
+from tests.support.stack_client import put
 
 pytestmark = pytest.mark.slow
 
@@ -43,11 +43,7 @@ def test_a_jump_upload_streams_the_same_jump_messages_as_uptrack_analyze(stack: 
     )
     assert status == 201, created
     subscriber = Subscriber(f"{created['websocketUrl']}&token={token}").start()
-    put = urllib.request.Request(
-        created["upload"]["url"], data=CLIP.read_bytes(), method="PUT", headers=created["upload"]["headers"]
-    )
-    with urllib.request.urlopen(put, timeout=60) as response:
-        assert response.status == 200
+    assert put(created["upload"], CLIP.read_bytes()) == 200
     received = subscriber.wait(300)
 
     request = parse_query(

@@ -252,7 +252,7 @@ def test_presigned_put_binds_type_size_key_expiry_and_a_single_write(stack: Loca
     assert verdict(elsewhere, "PUT", headers, now) == "signature does not match"
     assert verdict(url, "PUT", headers, now + timedelta(seconds=301)) == "request has expired"
     with pytest.raises(urllib.error.HTTPError) as refused:
-        put(elsewhere, b"x" * 4321, "video/mp4")
+        put({"url": elsewhere, "headers": headers}, b"x" * 4321)
     assert refused.value.code == 403
 
 

@@ -40,9 +40,11 @@ def call(method: str, url: str, body: Json | None = None, token: str | None = No
         return error.code, json.loads(error.read() or b"{}")
 
 
-def put(url: str, data: bytes, content_type: str) -> int:
-    """PUT the bytes as a client would; the length sent is the real one, whatever was declared."""
-    request = urllib.request.Request(url, data=data, method="PUT", headers={"Content-Type": content_type})
+def put(target: Json, data: bytes) -> int:
+    """PUT the bytes to an upload target (`url` and the `headers` it was signed for) as a client would; the length
+    sent is the real one, whatever was declared."""
+    headers = {name: value for name, value in target["headers"].items() if name != "Content-Length"}
+    request = urllib.request.Request(target["url"], data=data, method="PUT", headers=headers)
     with urllib.request.urlopen(request, timeout=120) as response:
         return int(response.status)
 
@@ -138,7 +140,7 @@ def run_upload(
     upload_id = str(created["uploadId"])
     subscriber = Subscriber(f"{created['websocketUrl']}&token={token}").start()
     if created.get("upload"):
-        assert put(created["upload"]["url"], data, content_type) == 200
+        assert put(created["upload"], data) == 200
     messages = subscriber.wait(timeout_s)
     wall = time.monotonic() - began
     probe = StackProbe(stack)

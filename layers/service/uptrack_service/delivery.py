@@ -52,6 +52,8 @@ EVENTBRIDGE_TYPES: Final = frozenset(
         "recommendations",
         "exercise_summary",
         "export_ready",
+        "jump_result",
+        "jump_summary",
     }
 )
 """Rep-level and final messages; keypoints, angles, progression, progress, batches and overlays stay off the bus."""

@@ -73,11 +73,12 @@ EXERCISE_ALIASES: Final[Mapping[str, str]] = {
     "face_balance_leg_right": "balance_leg_right",
     "side_squat": "squat",
     "side_pushup": "push_up",
+    "jump": "air_time_jump",
     "pushup": "push_up",
     "situp": "sit_up",
     "pullup": "pull_up",
 }
-"""Legacy (`face_*`, Pixel `side_*`) and common spellings, resolved before the catalogue lookup."""
+"""Legacy (`face_*`, Pixel `side_*`, `jump`) and common spellings, resolved before the catalogue lookup."""
 
 UNGRADED_EXERCISES: Final = frozenset({"jump_analysis", "air_time_jump"})
 """Custom jump exercises: they report heights, not graded reps, so `minGrade` never applies."""
