@@ -164,7 +164,10 @@ def run(args: argparse.Namespace) -> int:
     if inapplicable:
         return usage_error("analyze", inapplicable)
     if args.plot:
-        plot = PlotRecorder(args.plot, args.path, request)
+        try:
+            plot = PlotRecorder(args.plot, args.path, request)
+        except UptrackError as error:
+            return refuse(make_output(fmt, args.path.name), error)
         request = plot.request
     output = make_output(fmt, args.path.name, is_hold(request))
     status = _analyse(args, request, output, plot)
