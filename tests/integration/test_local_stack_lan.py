@@ -149,6 +149,10 @@ def test_moto_answers_no_one_without_the_stacks_credentials(lan: Lan) -> None:
         assert "TableNames" not in str(refused.value)
         status, body = _get(port, "/moto-api/recorder/start-recording", "127.0.0.1")
         assert status != 200 or b"moto" not in body.lower(), (address, port)
+        preflight = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        target = {"X-Amz-Target": "DynamoDB_20120810.ListTables", "Content-Type": "application/x-amz-json-1.0"}
+        preflight.request("OPTIONS", "/", body=b"{}", headers={"Host": f"127.0.0.1:{port}"} | target)
+        assert b"TableNames" not in preflight.getresponse().read(), (address, port)
 
 
 def test_a_phone_on_the_lan_uploads_with_a_token_of_its_own(lan: Lan) -> None:
