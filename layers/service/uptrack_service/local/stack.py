@@ -131,7 +131,7 @@ class LocalStack:
         self.events_queue = ""
         self.s3_queues: dict[str, str] = {}
         self._role = ""
-        self._saved_env: dict[str, str] = {}
+        self._saved_env: dict[str, str] | None = None
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._moto: list[MotoListener] = []
@@ -236,8 +236,9 @@ class LocalStack:
             finally:
                 for listener in self._moto:
                     listener.stop()
-        os.environ.clear()
-        os.environ.update(self._saved_env)
+        if self._saved_env is not None:
+            os.environ.clear()
+            os.environ.update(self._saved_env)
         boto3.DEFAULT_SESSION = None
         wiring.reset()
 
