@@ -149,6 +149,7 @@ class LocalStack:
 
     def start(self) -> LocalStack:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        log.disabled = False
         fidelity.install()
         self._start_moto()
         self._create_storage()
@@ -222,6 +223,7 @@ class LocalStack:
     def stop(self) -> None:
         """Stop every listener and dispatcher within seconds; work still running in other threads is abandoned."""
         self._stop.set()
+        log.disabled = True  # functions still running now fail as their bucket and tables go: abandoned, not news
         deadline = time.monotonic() + STOP_WAIT_S
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
