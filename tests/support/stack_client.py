@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 from uptrack_service.adapters.dynamodb_connections import DynamoDbConnectionStore
 from uptrack_service.adapters.dynamodb_uploads import DynamoDbUploadStore
 from uptrack_service.local.stack import LocalStack
-from uptrack_service.models import TERMINAL, UploadRecord
+from uptrack_service.models import TERMINAL, UploadRecord, media_key
 
 from tests.integration.subscriber import Subscriber
 
@@ -122,6 +122,24 @@ def final_code(messages: list[Json]) -> str:
     return "ok" if last.get("message") == "Analysis completed" and last.get("ready") else f"unfinished: {last}"
 
 
+def _deliver(stack: LocalStack, created: Json, data: bytes, content_type: str, declared: int) -> None:
+    """PUT the media; a length other than the declared (signed) one is refused as S3 refuses it, and the object is
+    then written with the stack's own credentials, as if it had got in anyway, for validation to catch."""
+    if len(data) == declared:
+        assert put(created["upload"], data) == 200
+        return
+    try:
+        put(created["upload"], data)
+    except urllib.error.HTTPError as refused:
+        assert refused.code == 403
+    except urllib.error.URLError:
+        pass  # refused before the whole body was sent
+    else:
+        raise AssertionError("a PUT of another length than the signed one was accepted")
+    key = media_key(str(created["uploadId"]))
+    stack.client("s3").put_object(Bucket=stack.bucket, Key=key, Body=data, ContentType=content_type)
+
+
 def run_upload(
     stack: LocalStack,
     token: str,
@@ -140,7 +158,7 @@ def run_upload(
     upload_id = str(created["uploadId"])
     subscriber = Subscriber(f"{created['websocketUrl']}&token={token}").start()
     if created.get("upload"):
-        assert put(created["upload"], data) == 200
+        _deliver(stack, created, data, content_type, body["contentLength"])
     messages = subscriber.wait(timeout_s)
     wall = time.monotonic() - began
     probe = StackProbe(stack)

@@ -3,6 +3,7 @@ only when small enough and fast enough."""
 
 from __future__ import annotations
 
+import io
 import socket
 import threading
 import time
@@ -20,6 +21,7 @@ from botocore.config import Config
 from botocore.credentials import Credentials as BotoCredentials
 from uptrack_service.local.gateway import read_body
 from uptrack_service.local.hosts import HostAllowList, hostname, is_local_request, is_loopback_address
+from uptrack_service.local.motoserver import GuardedMoto
 from uptrack_service.local.sigv4 import Credentials, SignedRequest, problem
 
 OURS = Credentials.random()
@@ -167,3 +169,29 @@ def test_a_chunked_body_is_refused_and_a_whole_one_is_read() -> None:
     assert _Body(1024, 5).send(chunked, [b"5\r\nhello\r\n0\r\n\r\n"]) == HTTPStatus.LENGTH_REQUIRED
     whole = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n"
     assert _Body(1024, 5).send(whole, [b"hel", b"lo"]) == b"hello"
+
+
+def _through_guard(environ: dict[str, Any]) -> tuple[str, list[str]]:
+    """(status, what reached moto) for one request through `GuardedMoto` in front of a recording app."""
+    reached: list[str] = []
+
+    def moto(env: dict[str, Any], start_response: Any) -> list[bytes]:
+        reached.append(str(env["REQUEST_METHOD"]))
+        start_response("200 OK", [])
+        return [b"moto"]
+
+    statuses: list[str] = []
+    guard = GuardedMoto(moto, OURS, HostAllowList.of(), admin_key="admin")
+    base = {"HTTP_HOST": "127.0.0.1:5000", "PATH_INFO": "/", "RAW_URI": "/", "wsgi.input": io.BytesIO(b"{}")}
+    guard(base | environ, lambda status, headers: statuses.append(status))
+    return statuses[0], reached
+
+
+def test_the_guard_answers_preflights_itself_and_lets_only_signed_or_admin_requests_reach_moto() -> None:
+    target = {"HTTP_X_AMZ_TARGET": "DynamoDB_20120810.ListTables", "CONTENT_LENGTH": "2"}
+    assert _through_guard({"REQUEST_METHOD": "OPTIONS"} | target) == ("200 OK", [])
+    assert _through_guard({"REQUEST_METHOD": "POST"} | target)[0].startswith("403")
+    assert _through_guard({"REQUEST_METHOD": "POST", "HTTP_HOST": "attacker.example"} | target)[0].startswith("403")
+    api = {"REQUEST_METHOD": "POST", "PATH_INFO": "/moto-api/reset", "RAW_URI": "/moto-api/reset"}
+    assert _through_guard(api)[0].startswith("403")
+    assert _through_guard(api | {"HTTP_X_UPTRACK_ADMIN": "admin"}) == ("200 OK", ["POST"])

@@ -5,9 +5,10 @@ connection to the upload's subscriber set, then replays the stored messages afte
 stage and reads the subscriber set in one atomic update, so each stage is either pushed live to this connection
 or visible to the replay (possibly both: clients drop a `seq` they already have). A gone connection is deleted.
 
-A replay can be a thousand frames for a 40-byte request, so it happens once per connection: a later `subscribe`
-replays only when it names an `afterSeq` (a client resuming), and a connection gets at most
-`MAX_SUBSCRIBES_PER_CONNECTION` subscribes: the next one is told `rate_limited` once, and later ones are ignored.
+A replay can be a thousand frames for a 40-byte request, so it happens once per connection, from the first
+subscribe's `afterSeq` (a client resuming reconnects, which checks its token again); a later `subscribe` on the
+same connection replays nothing, and a connection gets at most `MAX_SUBSCRIBES_PER_CONNECTION` subscribes: the next
+one is told `rate_limited` once, and later ones are ignored.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ class SubscribeRequest(BaseModel):
 
     action: str
     upload_id: str | None = Field(default=None, alias="uploadId", pattern=UPLOAD_ID_RE)
-    after_seq: int | None = Field(default=None, alias="afterSeq", ge=0)
+    after_seq: int = Field(default=0, alias="afterSeq", ge=0)
 
 
 @dataclass
@@ -111,7 +112,7 @@ def _admitted(deps: SubscriptionDeps, upload_id: str, connection_id: str) -> int
 
 
 def subscribe(connection_id: str, body: Mapping[str, Any], deps: SubscriptionDeps) -> int:
-    """Start live delivery, then replay what is stored (once per connection, or from a given `afterSeq`);
+    """Start live delivery, then replay what is stored after `afterSeq` (on a connection's first subscribe only);
     returns how many messages were replayed."""
     connection = deps.connections.get(connection_id)
     if connection is None:
@@ -138,10 +139,9 @@ def subscribe(connection_id: str, body: Mapping[str, Any], deps: SubscriptionDep
         _tell(deps, upload_id, connection_id, error)
         return 0
     record = deps.uploads.get(upload_id)
-    if record is None or (count > 1 and request.after_seq is None):
+    if record is None or count > 1:
         return 0
-    after = request.after_seq or 0
-    replay = list(deps.delivery.stored(record, after, wait_s=deps.delivery.limits.segment_wait_s))
+    replay = list(deps.delivery.stored(record, request.after_seq, wait_s=deps.delivery.limits.segment_wait_s))
     frames = [deps.delivery.sendable(upload_id, wire, deps.delivery.limits.ws_bytes) for wire in replay]
     deps.delivery.send(upload_id, connection_id, frames)
     logger.info("subscribed", extra={"upload_id": upload_id, "replayed": len(frames)})

@@ -6,7 +6,8 @@ every request, uploaded videos included, to a file). `GuardedMoto` lets through 
 * requests whose `Host` is one the stack publishes (no DNS rebinding);
 * `/moto-api/` calls carrying the stack's own admin key (the stack configures and resets moto; nobody else may);
 * requests signed with the stack's per-run credentials (`sigv4.problem`), optionally for some services only;
-* CORS preflights (`OPTIONS`, which carry no signature and change nothing), so a browser can PUT a presigned URL.
+* CORS preflights (`OPTIONS`, which carry no signature), answered here and never passed on: moto would run the
+  action an `OPTIONS` request names (an unsigned `OPTIONS` with `X-Amz-Target: ...ListTables` listed the tables).
 
 Everything else gets 403 with an AWS-style error body. `MotoListener` serves it on one address in a thread.
 """
@@ -79,11 +80,11 @@ class GuardedMoto:
                 if environ.get("HTTP_" + ADMIN_HEADER.upper().replace("-", "_")) == self._admin_key
                 else ("the moto API is the local stack's own")
             )
-        if environ.get("REQUEST_METHOD") == "OPTIONS":
-            return None
         return problem(signed_request(environ), self._credentials, datetime.now(UTC), self._services)
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") == "OPTIONS" and self._hosts.admits(environ.get("HTTP_HOST")):
+            return _preflight(environ, start_response)
         reason = self.refusal(environ)
         if reason is None:
             return self._app(environ, start_response)
@@ -92,6 +93,20 @@ class GuardedMoto:
         ).encode()
         start_response("403 Forbidden", [("Content-Type", "application/xml"), ("Content-Length", str(len(body)))])
         return [body]
+
+
+def _preflight(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+    """What S3 answers a browser about to PUT or GET a presigned URL from another origin."""
+    headers = [
+        ("Access-Control-Allow-Origin", str(environ.get("HTTP_ORIGIN") or "*")),
+        ("Access-Control-Allow-Methods", "GET, HEAD, PUT"),
+        ("Access-Control-Allow-Headers", str(environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS") or "*")),
+        ("Access-Control-Max-Age", "600"),
+        ("Vary", "Origin"),
+        ("Content-Length", "0"),
+    ]
+    start_response("200 OK", headers)
+    return [b""]
 
 
 class MotoListener:

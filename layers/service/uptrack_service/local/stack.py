@@ -130,7 +130,7 @@ class LocalStack:
         self.events_queue = ""
         self.s3_queues: dict[str, str] = {}
         self._role = ""
-        self._saved_env: dict[str, str] = {}
+        self._saved_env: dict[str, str] | None = None
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._moto: list[MotoListener] = []
@@ -148,6 +148,7 @@ class LocalStack:
 
     def start(self) -> LocalStack:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        log.disabled = False
         fidelity.install()
         self._start_moto()
         self._create_storage()
@@ -221,6 +222,7 @@ class LocalStack:
     def stop(self) -> None:
         """Stop every listener and dispatcher within seconds; work still running in other threads is abandoned."""
         self._stop.set()
+        log.disabled = True  # functions still running now fail as their bucket and tables go: abandoned, not news
         deadline = time.monotonic() + STOP_WAIT_S
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
@@ -235,8 +237,9 @@ class LocalStack:
             finally:
                 for listener in self._moto:
                     listener.stop()
-        os.environ.clear()
-        os.environ.update(self._saved_env)
+        if self._saved_env is not None:
+            os.environ.clear()
+            os.environ.update(self._saved_env)
         boto3.DEFAULT_SESSION = None
         wiring.reset()
 
