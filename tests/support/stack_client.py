@@ -17,8 +17,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 from uptrack_service.adapters.dynamodb_connections import DynamoDbConnectionStore
 from uptrack_service.adapters.dynamodb_uploads import DynamoDbUploadStore
+from uptrack_service.keys import media_key
 from uptrack_service.local.stack import LocalStack
-from uptrack_service.models import TERMINAL, UploadRecord, media_key
+from uptrack_service.models import TERMINAL, UploadRecord
 
 from tests.integration.subscriber import Subscriber
 
