@@ -166,6 +166,24 @@ def _lv(easy: float, medium: float, hard: float) -> Levels:
     return Levels(easy, medium, hard)
 
 
+def _pose_hold(
+    exercise_id: str,
+    name: str,
+    required: tuple[KeypointGroup, ...],
+    views: frozenset[View],
+    posture: Posture,
+    depth: tuple[str, float, float],
+    bounds: tuple[Bound, ...],
+) -> ExerciseDefinition:
+    """A held pose (yoga, mobility): held while every bound is met, graded on how deep one measure goes
+    (`depth`: the signal, its good and its bad mean)."""
+    signal, good, bad = depth
+    criteria = (Criterion("depth", signal, "mean", good=good, bad=bad),)
+    return ExerciseDefinition(
+        exercise_id, name, "duration", required, views, posture, ("hold",), criteria=criteria, bounds=bounds
+    )
+
+
 POSTURE_SIGNALS: Final = frozenset({"torso_incline", "hip_height", "wrist_below_hip", "shoulder_width"})
 """Signals every analysis reads to check the body's orientation and the camera view."""
 
@@ -648,108 +666,94 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
         criteria=(Criterion("body_line", "body_line", "mean", good=175, bad=150),),
         cues=(Cue("body_line", 70, "Keep your hips up in line with your shoulders and ankles."),),
     ),
-    ExerciseDefinition(
+    _pose_hold(
         "chair_forward_fold",
         "Chair forward fold",
-        "duration",
-        required_keypoints=(SHOULDERS, *_LEGS),
-        views=_SIDE,
-        posture="any",
-        phases=("hold",),
+        (SHOULDERS, *_LEGS),
+        _SIDE,
+        "any",
+        depth=("hip_angle", 35, 75),
         bounds=(
             _ON_A_CHAIR,
             Bound("hip_angle", high=_lv(75, 65, 55), cue="Fold forward from the hips, chest towards your thighs."),
         ),
-        criteria=(Criterion("depth", "hip_angle", "mean", good=35, bad=75),),
     ),
-    ExerciseDefinition(
+    _pose_hold(
         "chair_side_stretch",
         "Chair side stretch",
-        "duration",
-        required_keypoints=(*_ARMS[:2], HIPS),
-        views=_FRONT,
-        posture="any",
-        phases=("hold",),
+        (*_ARMS[:2], HIPS),
+        _FRONT,
+        "any",
+        depth=("torso_incline", 35, 10),
         bounds=(
             Bound("raised_arm_angle", low=_lv(130, 140, 150), cue="Reach one arm up over your head."),
             Bound("torso_incline", low=_lv(10, 15, 20), high=_lv(60, 55, 50), cue="Lean your upper body sideways."),
         ),
-        criteria=(Criterion("depth", "torso_incline", "mean", good=35, bad=10),),
     ),
-    ExerciseDefinition(
+    _pose_hold(
         "split",
         "Front split",
-        "duration",
-        required_keypoints=_LEGS,
-        views=_SIDE,
-        posture="any",
-        phases=("hold",),
+        _LEGS,
+        _SIDE,
+        "any",
+        depth=("leg_split_angle", 175, 130),
         bounds=(
             Bound("leg_split_angle", low=_lv(130, 145, 160), cue="Slide your front leg forward and back leg back."),
             Bound("hip_height", high=_lv(0.45, 0.35, 0.25), cue="Lower your hips towards the floor."),
             Bound("torso_incline", high=_lv(50, 45, 40), cue="Keep your chest up."),
         ),
-        criteria=(Criterion("depth", "leg_split_angle", "mean", good=175, bad=130),),
     ),
-    ExerciseDefinition(
+    _pose_hold(
         "facial_split",
         "Middle split",
-        "duration",
-        required_keypoints=_LEGS,
-        views=_FRONT,
-        posture="any",
-        phases=("hold",),
+        _LEGS,
+        _FRONT,
+        "any",
+        depth=("leg_split_angle", 175, 120),
         bounds=(
             Bound("leg_split_angle", low=_lv(120, 135, 150), cue="Slide your feet further apart to the sides."),
             Bound("hip_height", high=_lv(0.45, 0.35, 0.25), cue="Lower your hips towards the floor."),
             Bound("torso_incline", high=_lv(50, 45, 40), cue="Keep your chest up."),
         ),
-        criteria=(Criterion("depth", "leg_split_angle", "mean", good=175, bad=120),),
     ),
-    ExerciseDefinition(
+    _pose_hold(
         "pancake",
         "Pancake",
-        "duration",
-        required_keypoints=(SHOULDERS, *_LEGS),
-        views=_SIDE,
-        posture="any",
-        phases=("hold",),
+        (SHOULDERS, *_LEGS),
+        _SIDE,
+        "any",
+        depth=("torso_incline", 80, 40),
         bounds=(
             _SEATED,
             _STRAIGHT_LEGS,
             Bound("torso_incline", low=_lv(40, 50, 60), cue="Fold forward between your legs, chest to the floor."),
         ),
-        criteria=(Criterion("depth", "torso_incline", "mean", good=80, bad=40),),
     ),
-    ExerciseDefinition(
+    _pose_hold(
         "closing",
         "Closing (pike)",
-        "duration",
-        required_keypoints=(SHOULDERS, *_LEGS),
-        views=_SIDE,
-        posture="any",
-        phases=("hold",),
+        (SHOULDERS, *_LEGS),
+        _SIDE,
+        "any",
+        depth=("hip_angle", 25, 65),
         bounds=(
             _SEATED,
             _STRAIGHT_LEGS,
             Bound("hip_angle", high=_lv(65, 55, 45), cue="Fold forward over your legs, chest to your knees."),
         ),
-        criteria=(Criterion("depth", "hip_angle", "mean", good=25, bad=65),),
     ),
-    ExerciseDefinition(
+    _pose_hold(
         "bridge",
         "Bridge",
-        "duration",
-        required_keypoints=(SHOULDERS, *_LEGS),
-        views=_SIDE,
-        posture="horizontal",
-        phases=("hold",),
+        (SHOULDERS, *_LEGS),
+        _SIDE,
+        "horizontal",
+        depth=("hip_angle", 175, 145),
         bounds=(
             Bound("hip_angle", low=_lv(145, 155, 165), cue="Push your hips up: knees, hips and shoulders in line."),
             Bound("knee_angle", high=_lv(125, 115, 105), cue="Bend your knees, feet flat on the floor."),
             Bound("hip_over_shoulder", low=_lv(0.2, 0.3, 0.4), cue="Keep your shoulders on the floor, hips high."),
         ),
-        criteria=(Criterion("depth", "hip_angle", "mean", good=175, bad=145),),
     ),
     ExerciseDefinition(
         "cobra",
@@ -767,111 +771,97 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
         criteria=(Criterion("depth", "elbow_angle", "mean", good=170, bad=120),),
         cues=(Cue("depth", 70, "Straighten your arms to lift your chest higher."),),
     ),
-    ExerciseDefinition(
+    _pose_hold(
         "bow",
         "Bow",
-        "duration",
-        required_keypoints=(*_ARMS, *_LEGS),
-        views=_SIDE,
-        posture="horizontal",
-        phases=("hold",),
+        (*_ARMS, *_LEGS),
+        _SIDE,
+        "horizontal",
+        depth=("torso_incline", 45, 85),
         bounds=(
             _HANDS_AT_FEET,
             Bound("knee_angle", high=_lv(110, 100, 90), cue="Bend your knees, heels towards your hips."),
             Bound("torso_incline", low=_lv(25, 30, 35), high=_lv(85, 80, 75), cue="Lift your chest and thighs."),
         ),
-        criteria=(Criterion("depth", "torso_incline", "mean", good=45, bad=85),),
     ),
-    ExerciseDefinition(
+    _pose_hold(
         "tiger",
         "Tiger",
-        "duration",
-        required_keypoints=(*_ARMS, *_LEGS),
-        views=_SIDE,
-        posture="horizontal",
-        phases=("hold",),
+        (*_ARMS, *_LEGS),
+        _SIDE,
+        "horizontal",
+        depth=("hip_angle_max", 180, 145),
         bounds=(
             Bound("wrist_below_hip", low=_lv(0.5, 0.6, 0.7), cue="Come onto your hands and knees."),
             Bound("hip_angle_min", high=_lv(130, 120, 110), cue="Keep the supporting knee under your hip."),
             Bound("hip_angle_max", low=_lv(145, 155, 165), cue="Stretch one leg back and up."),
         ),
-        criteria=(Criterion("depth", "hip_angle_max", "mean", good=180, bad=145),),
     ),
-    ExerciseDefinition(
+    _pose_hold(
         "camel",
         "Camel",
-        "duration",
-        required_keypoints=(*_ARMS, *_LEGS),
-        views=_SIDE,
-        posture="any",
-        phases=("hold",),
+        (*_ARMS, *_LEGS),
+        _SIDE,
+        "any",
+        depth=("torso_incline", 60, 15),
         bounds=(
             Bound("knee_angle", low=_lv(50, 55, 60), high=_lv(125, 115, 110), cue="Kneel with your thighs upright."),
             _HANDS_AT_FEET,
             Bound("torso_incline", low=_lv(15, 25, 35), cue="Lean back, opening your chest to the ceiling."),
         ),
-        criteria=(Criterion("depth", "torso_incline", "mean", good=60, bad=15),),
     ),
-    ExerciseDefinition(
+    _pose_hold(
         "king_pigeon",
         "King pigeon",
-        "duration",
-        required_keypoints=(*_ARMS, *_LEGS),
-        views=_SIDE,
-        posture="any",
-        phases=("hold",),
+        (*_ARMS, *_LEGS),
+        _SIDE,
+        "any",
+        depth=("leg_split_angle", 170, 100),
         bounds=(
             Bound("leg_split_angle", low=_lv(100, 120, 140), cue="Front knee forward, back leg long behind you."),
             Bound("knee_angle_min", high=_lv(100, 90, 80), cue="Bend your back knee, foot towards your head."),
             Bound("wrist_over_shoulder", low=_lv(0.3, 0.5, 0.7), cue="Reach your hands up and back to your foot."),
         ),
-        criteria=(Criterion("depth", "leg_split_angle", "mean", good=170, bad=100),),
     ),
-    ExerciseDefinition(
+    _pose_hold(
         "foot_to_hand",
         "Foot to hand",
-        "duration",
-        required_keypoints=(*_ARMS[2:], *_LEGS),
-        views=_BOTH,
-        posture="upright",
-        phases=("hold",),
+        (*_ARMS[2:], *_LEGS),
+        _BOTH,
+        "upright",
+        depth=("foot_lift", 2.0, 1.2),
         bounds=(
             Bound("foot_lift", low=_lv(1.2, 1.5, 1.8), cue="Lift one leg up to hip height."),
             Bound("wrist_to_ankle", high=_lv(0.9, 0.7, 0.55), cue="Hold the raised foot with your hand."),
             Bound("torso_incline", high=_lv(35, 30, 25), cue="Stand tall on the supporting leg."),
         ),
-        criteria=(Criterion("depth", "foot_lift", "mean", good=2.0, bad=1.2),),
     ),
-    ExerciseDefinition(
+    _pose_hold(
         "i",
         "Standing I",
-        "duration",
-        required_keypoints=(*_ARMS, *_LEGS),
-        views=_FRONT,
-        posture="upright",
-        phases=("hold",),
+        (*_ARMS, *_LEGS),
+        _FRONT,
+        "upright",
+        depth=("shoulder_angle", 175, 145),
         bounds=(
             Bound("shoulder_angle", low=_lv(145, 155, 165), cue="Raise both arms straight overhead."),
             Bound("elbow_angle", low=_lv(145, 155, 165), cue="Straighten your arms."),
             Bound("knee_angle", low=_lv(155, 160, 165), cue="Straighten your legs."),
             Bound("ankle_spread", high=_lv(0.8, 0.6, 0.45), cue="Bring your feet together."),
         ),
-        criteria=(Criterion("depth", "shoulder_angle", "mean", good=175, bad=145),),
     ),
-    ExerciseDefinition(
+    _pose_hold(
         "needle",
         "Needle (standing split)",
-        "duration",
-        required_keypoints=(*_ARMS[2:], *_LEGS),
-        views=_SIDE,
-        posture="any",
-        phases=("hold",),
+        (*_ARMS[2:], *_LEGS),
+        _SIDE,
+        "any",
+        depth=("leg_split_angle", 175, 110),
         bounds=(
             Bound("torso_incline", low=_lv(100, 115, 130), cue="Fold forward, head towards your standing knee."),
             Bound("wrist_below_hip", low=_lv(0.6, 0.8, 1.0), cue="Bring your hands down to the floor."),
             Bound("leg_split_angle", low=_lv(110, 130, 150), cue="Lift your back leg high behind you."),
         ),
-        criteria=(Criterion("depth", "leg_split_angle", "mean", good=175, bad=110),),
     ),
 )
 """Every exercise uptrack runs, in catalogue order."""
