@@ -112,7 +112,9 @@ def test_iam_statements_are_least_privilege(function: str) -> None:
                     statement,
                 )
             elif action == "s3:ListBucket":
+                # listing only under a prefix: a missing key then answers 403, which the adapters read as not found
                 assert resources == ["UploadsBucket.Arn"], (function, statement)
+                assert "s3:prefix" in str(statement.get("Condition", {})), (function, statement)
             elif action.startswith("dynamodb:"):
                 # the sweeper's one filtered Scan of the uploads table is the only Scan (docs/performance.md prices it)
                 scans = action == "dynamodb:Scan" and function == "SweepStuckUploadsFunction"
