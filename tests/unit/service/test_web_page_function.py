@@ -30,7 +30,7 @@ from uptrack_service.local.lambdas import FakeContext
 from uptrack_service.local.template import load_template
 from uptrack_service.observability import metrics
 
-from tests.support.corpus import REPO
+from tests.support.paths import REPO
 
 EVENT = json.loads((REPO / "events" / "web_page.json").read_text(encoding="utf-8"))
 ROOT_REFERENCE = re.compile(r"""(?:src=|href=|from |fetch\()\s*["'](/[^"'?#]*)["']""")
