@@ -139,6 +139,17 @@ def truncation_warning(series: PoseSeries, expected_frames: int | None) -> Warni
     )
 
 
+def check_decoded(series: PoseSeries, expected_frames: int | None) -> None:
+    """`media_decode_error` when no moment of the video could be read: no frame at all, or a single one of a file
+    cut short (`truncation_warning`'s rule). One instant shows no movement, so its analysis would report a count
+    of 0 as if the video had been watched."""
+    if len(series) == 0:
+        raise UptrackError(ErrorCode.MEDIA_DECODE_ERROR, "No video frame could be decoded.")
+    if len(series) == 1 and truncation_warning(series, expected_frames) is not None:
+        message = f"Only the first frame of {expected_frames} could be decoded: the file looks truncated or damaged."
+        raise UptrackError(ErrorCode.MEDIA_DECODE_ERROR, message, {"framesAnnounced": expected_frames})
+
+
 def video_messages(
     series: PoseSeries,
     request: AnalysisRequest,
@@ -259,8 +270,7 @@ def analyze_path(
                 frames_total=info.frame_count,
             )
         series = PoseSeries.concat([part.series for part in parts])
-        if len(series) == 0:
-            raise UptrackError(ErrorCode.MEDIA_DECODE_ERROR, "No video frame could be decoded.")
+        check_decoded(series, info.frame_count)
         messages = video_messages(series, request, references, owner, expected_frames=info.frame_count)
         if request.export and export_to is not None:
             messages = export_messages(path, smooth_series(series), messages, export_to)

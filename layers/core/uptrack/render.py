@@ -7,10 +7,8 @@ import numpy as np
 import numpy.typing as npt
 
 from uptrack.media import Image
-from uptrack.pose.keypoints import COCO_INDEX, SKELETON_EDGES
+from uptrack.pose.keypoints import COCO_INDEX, DRAW_MIN_SCORE, SKELETON_EDGES
 
-#: Keypoints below this confidence are not drawn (the skeleton would point at guesses).
-DRAW_MIN_SCORE = 0.3
 LEFT_COLOUR = (255, 170, 0)  # BGR: blue-ish for the left side
 RIGHT_COLOUR = (0, 165, 255)  # orange for the right side
 CENTRE_COLOUR = (240, 240, 240)

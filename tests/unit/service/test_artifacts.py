@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from uptrack_service.api.web_page import HOSTED_FILES
 from uptrack_service.local.template import FunctionSpec, functions, load_template
 
 from tests.support.image import (
@@ -37,7 +38,10 @@ from tests.support.paths import REPO
 
 SERVICE = REPO / "layers" / "service"
 RUNTIME = {"adapters", "api", "pipeline"}
-DEVELOPER_ONLY = {"cli", "tools", "local", "web"}
+DEVELOPER_ONLY = {"cli", "tools", "local"}
+WEB = "web"
+"""The pages' files: the hosted Upload Tracking page's ship in the layer (WebPageFunction serves them); the local
+page's (`uptrack serve`'s `/`) do not; the image functions serve no page."""
 DOCKERFILE = "functions/inference/Dockerfile"
 IMAGE_REQUIREMENTS = REPO / "functions" / "inference" / "requirements.txt"
 CACHE = REPO / ".cache" / "artifacts"
@@ -77,7 +81,10 @@ def layer_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_service_layer_holds_the_runtime_packages_only(layer_python: Path) -> None:
     package = layer_python / "uptrack_service"
     folders = {path.name for path in package.iterdir() if path.is_dir()}
-    assert folders == RUNTIME
+    assert folders == RUNTIME | {WEB}
+    assert {path.name for path in (package / WEB).iterdir()} == set(HOSTED_FILES)
+    local_page = {path.name for path in (SERVICE / "uptrack_service" / WEB).iterdir()} - set(HOSTED_FILES)
+    assert {"index.html", "app.js"} <= local_page
     shipped = {path.relative_to(package).as_posix() for path in package.rglob("*.py")}
     source = {
         path.relative_to(SERVICE / "uptrack_service").as_posix()

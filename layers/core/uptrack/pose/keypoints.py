@@ -86,3 +86,7 @@ SKELETON_EDGES: tuple[tuple[str, str], ...] = (
     ("left_eye", "left_ear"),
     ("right_eye", "right_ear"),
 )
+
+#: Keypoints below this confidence are not drawn, by the exported video or the pages' overlays (the skeleton would
+#: point at guesses).
+DRAW_MIN_SCORE = 0.3

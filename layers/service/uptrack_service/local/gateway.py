@@ -195,7 +195,7 @@ class HttpApiServer:
             return
         parts = urlsplit(request.path)
         route = self._route(method, parts.path)
-        if route is None:
+        if route is None or self._local_page_wins(request, method, parts.path):
             self._page(request, method, parts.path)
             return
         body = read_body(request, self._max_body)
@@ -215,6 +215,12 @@ class HttpApiServer:
             if route_method == method and match:
                 return function, route_path, match.groupdict()
         return None
+
+    def _local_page_wins(self, request: BaseHTTPRequestHandler, method: str, path: str) -> bool:
+        """A browser on this machine gets its `local_pages` version even where a route serves the public one
+        (`config.json`: the hosted page's function serves it without the development token)."""
+        local = path in self._local_pages and is_local_request(request.client_address[0], request.headers.get("Host"))
+        return method == "GET" and local
 
     def _page(self, request: BaseHTTPRequestHandler, method: str, path: str) -> None:
         """A static page; a client on this machine gets its `local_pages` version (the one with the token)."""

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from uptrack.contract.errors import ErrorCode, UptrackError
-from uptrack.pipeline import opening_messages, video_messages
+from uptrack.pipeline import check_decoded, opening_messages, video_messages
 from uptrack.pose.series import PoseSeries
 from uptrack.reference.store import ReferenceStore
 from uptrack.smoothing import smooth_series
@@ -67,9 +67,8 @@ def aggregate(payload: AnalysisInput, deps: AggregationDeps) -> AggregateResult:
         request = record.analysis_request()
         items = [ChunkItem.model_validate(item) for item in json.loads(deps.objects.get_bytes(payload.manifest_key))]
         series = load_series(deps.objects, items)
-        if len(series) == 0:
-            raise UptrackError(ErrorCode.MEDIA_DECODE_ERROR, "No video frame could be decoded.")
         expected = payload.video.frame_count if payload.video is not None else record.frames_total
+        check_decoded(series, expected)
         messages = video_messages(series, request, deps.references, record.token_hash, expected_frames=expected)
     except UptrackError as error:
         opening = opening_messages(record.analysis_request()) if record else ()

@@ -25,36 +25,23 @@ import sys
 import threading
 import time
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from types import FrameType
 from typing import Final
 
 from uptrack.contract.plans import Plan
 from uptrack.contract.tokens import JsonFileTokenStore, hash_token, new_record
-from uptrack.exercises.catalogue import EXERCISES
-from uptrack.pose.keypoints import SKELETON_EDGES
-from uptrack.render import DRAW_MIN_SCORE
 
+from uptrack_service.api.web_page import CONFIG_FILE, page_config, read_web_file
 from uptrack_service.cli.client import LocalStackInfo
 from uptrack_service.cli.commands.token import TOKENS_FILE, default_store_dir
 
 DEV_TOKEN_FILE: Final = "dev-token"
 DEV_OWNER: Final = "local-development"
 DEV_QUOTA: Final = 1_000_000
-WEB_FILES: Final = {
-    "index.html": "text/html",
-    "app.js": "text/javascript",
-    "style.css": "text/css",
-    "stream.js": "text/javascript",
-    "overlay.js": "text/javascript",
-    "upload_tracking.html": "text/html",
-    "upload_tracking.js": "text/javascript",
-    "upload_tracking.css": "text/css",
-}
-UPLOAD_TRACKING_PATHS: Final = ("/pose_tracker/upload_tracking", "/upload_tracking")
-"""PoseTracker's hosted page path (apps switch by changing the host only) and a short one."""
-DEFAULT_EXERCISE: Final = "squat"
+LOCAL_PAGE_FILES: Final = {"index.html": "text/html", "app.js": "text/javascript", "style.css": "text/css"}
+"""The local page at `/`; the hosted Upload Tracking page, the scripts both load and `config.json` are the
+template's WebPageFunction routes, served through the stack like on AWS."""
 WILDCARDS: Final = frozenset({"", "0.0.0.0", "::"})
 SWEEP_EVERY_S: Final = 5.0
 """How often a finished upload's media and work files are deleted (they live in this process's memory)."""
@@ -108,21 +95,12 @@ Page = tuple[str, bytes]
 
 
 def web_pages(token: str) -> tuple[dict[str, Page], dict[str, Page]]:
-    """Path → (content type, body) of the page: its files and `config.json` with what it needs to know; and the
-    `config.json` a browser on this machine gets instead, which also carries the development token."""
-    folder = resources.files("uptrack_service") / "web"
-    pages = {f"/{name}": (kind, (folder / name).read_bytes()) for name, kind in WEB_FILES.items()}
+    """Path → (content type, body) of the local page's own files; and the `config.json` a browser on this machine
+    gets instead of the public one, which also carries the development token."""
+    pages = {f"/{name}": (kind, read_web_file(name).encode("utf-8")) for name, kind in LOCAL_PAGE_FILES.items()}
     pages["/"] = pages["/index.html"]
-    pages |= {path: pages["/upload_tracking.html"] for path in UPLOAD_TRACKING_PATHS}
-    config = {
-        "exercises": [{"id": e.id, "name": e.name, "kind": e.kind} for e in EXERCISES],
-        "defaultExercise": DEFAULT_EXERCISE,
-        "skeleton": SKELETON_EDGES,
-        "minScore": DRAW_MIN_SCORE,
-    }
-    pages["/config.json"] = ("application/json", json.dumps(config).encode("utf-8"))
-    local = {"/config.json": ("application/json", json.dumps(config | {"token": token}).encode("utf-8"))}
-    return pages, local
+    local_config = json.dumps(page_config() | {"token": token}).encode("utf-8")
+    return pages, {f"/{CONFIG_FILE}": ("application/json", local_config)}
 
 
 def run(args: argparse.Namespace) -> int:
