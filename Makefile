@@ -45,12 +45,12 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -q --cov --cov-report=term
 
-# The developer's loop, under a minute: lint, types and the tests not marked slow.
+# The developer's loop: lint, types and the unit tests not marked slow (the integration tests run in `make test`).
 check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy layers/core/uptrack layers/service/uptrack_service
-	$(BIN)/pytest -q -x -m 'not slow'
+	$(BIN)/pytest -q -x -m 'not slow' tests/unit
 
 # Debian's Chromium for tests/integration/test_web_page.py (Playwright drives it; its own browser download is never
 # used). Without root or apt the test skips and says why.
