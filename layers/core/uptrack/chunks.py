@@ -27,15 +27,15 @@ from uptrack.pose.series import PoseSeries
 #: Frames per inference chunk (3 s at 30 fps, ~1 s of work at one vCPU): the cost model's pick
 #: (`python -m uptrack_service.tools.cost_model`), shared by the template, the CLI and the local stack.
 DEFAULT_CHUNK_FRAMES = 90
-#: The tracker restarts at the first analysed frame of every block of this many frames (3 s at 30 fps, one default
-#: chunk), counted from the start of the video, never from a chunk's start: each frame's pose then depends only on
-#: the frames of its own block, so every chunk plan, worker count and cloud fan-out gives the same series bit for
-#: bit (and so the same reps). The restart also bounds how long the crop can stay on a wrong region (a camera cut,
-#: another person). Much shorter blocks track measurably worse: the crop needs a few frames to settle.
-SEGMENT_FRAMES = 90
+#: The tracker restarts at the first analysed frame of every block of this many frames (2 s at 30 fps), counted
+#: from the start of the video, never from a chunk's start: each frame's pose then depends only on the frames of
+#: its own block, so every chunk plan, worker count and cloud fan-out gives the same series bit for bit (and so the
+#: same reps). The restart also bounds how long the crop can stay on a wrong region (a camera cut, another person).
+#: Shorter blocks track measurably worse: the crop needs a few frames to settle after each restart.
+SEGMENT_FRAMES = 60
 #: Passes on a block's first frame before its pose is kept: the first from the whole frame, the next from the crop
-#: the previous pass found (MoveNet's own cropping, run to rest on one frame); fewer model runs than the three
-#: warm-up frames each chunk used to track.
+#: the previous pass found (MoveNet's own cropping, run to rest on one frame). Two restarts of two passes cost what
+#: the three warm-up frames of an unaligned 90-frame chunk cost.
 SEED_PASSES = 2
 
 
