@@ -202,7 +202,8 @@ def _is_closing(message: BaseMessage) -> bool:
 
 
 def image_messages(path: Path, request: AnalysisRequest, estimator: PoseEstimator) -> list[BaseMessage]:
-    """Photo mode: one pose, its angles, and the photo with the skeleton drawn (never counts reps)."""
+    """Photo mode: the pose and its angles when asked (`keypoints`, `angles`: PoseTracker's photo page sends them as
+    options), and the photo with the skeleton drawn unless `skeleton=false` (never counts reps)."""
     image = load_image(path)
     height, width = image.shape[:2]
     keypoints, presence = estimator.estimate_image(image)
@@ -221,7 +222,7 @@ def image_messages(path: Path, request: AnalysisRequest, estimator: PoseEstimato
         InitializationMessage(message="initializing pose model", ready=False, source="image"),
         InitializationMessage(message="running", ready=True, source="image"),
     ]
-    messages += frame_messages(series, request, pose_only=True)
+    messages += frame_messages(series, request, pose_only=False)
     overlay = draw_skeleton(image, series.coco[0]) if request.skeleton is not False else image
     messages.append(ImageOverlayMessage.of(encode_png(overlay)))
     messages.append(InitializationMessage(message=COMPLETED, ready=True, source="image"))
@@ -274,7 +275,7 @@ def analyze_path(
             raise UptrackError(ErrorCode.MEDIA_DECODE_ERROR, "No video frame could be decoded.")
         messages = video_messages(series, request, references, owner, expected_frames=info.frame_count)
         if request.export and export_to is not None:
-            messages = export_messages(path, smooth_series(series), messages, export_to)
+            messages = export_messages(path, smooth_series(series), messages, export_to, request.skeleton is not False)
         yield from messages
     except UptrackError as error:
         yield ErrorMessage.from_error(error)

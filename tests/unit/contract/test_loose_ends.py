@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from uptrack.contract.errors import ErrorCode, UptrackError
-from uptrack.contract.messages import BaseMessage, CounterMessage, InitializationMessage, WarningMessage
+from uptrack.contract.messages import (
+    BaseMessage,
+    CounterMessage,
+    InitializationMessage,
+    KeypointsBatchMessage,
+    KeypointsMessage,
+    WarningMessage,
+)
 from uptrack.contract.params import AnalysisRequest, parse_query, to_query
 from uptrack.exercises.catalogue import duration_exercise_ids, exercise_ids
+from uptrack.export import Overlay
+from uptrack.media import Frame
 from uptrack.pipeline import opening_messages, video_messages
+from uptrack.pose.keypoints import COCO_INDEX
 
 from tests.unit.exercises.stick_figures import series, squat_knees, standing
 
@@ -67,3 +78,25 @@ def test_valid_compatibility_values_send_no_warning() -> None:
     request = parse("exercise=squat&isAndroid=true&poseBackend=wasm&engine=v4")
     assert request.rejected == {}
     assert not [m for m in opening_messages(request, "movenet_lightning") if isinstance(m, WarningMessage)]
+
+
+def test_keypoint_coordinates_stay_in_the_documented_unit_range() -> None:
+    frame = standing(175.0)
+    frame[COCO_INDEX["left_ankle"], :2] = (-0.013, 1.021)  # a foot cut off by the frame's bottom-left corner
+    messages = video_messages(series([frame] * 30), AnalysisRequest(keypoints=True))
+    points = [p for m in messages if isinstance(m, KeypointsMessage) for p in m.data]
+    points += [p for m in messages if isinstance(m, KeypointsBatchMessage) for f in m.data for p in f.keypoints]
+    assert points and all(0.0 <= p.x <= 1.0 and 0.0 <= p.y <= 1.0 for p in points)
+    ankles = {(p.x, p.y) for p in points if p.name == "left_ankle"}
+    assert ankles == {(0.0, 1.0)}
+
+
+def test_skeleton_false_draws_the_count_but_no_skeleton() -> None:
+    poses = series([standing(175.0)] * 3)
+    frame = Frame(index=1, timestamp_ms=33.0, image=np.zeros((1000, 1000, 3), dtype=np.uint8))
+    with_skeleton = Overlay.of(poses, []).draw(frame)
+    without = Overlay.of(poses, [], skeleton=False).draw(frame)
+    right_half = np.s_[:, 500:]  # the count panel sits top-left; the standing figure's limbs reach x > 500
+    assert with_skeleton[right_half].any()
+    assert not without[right_half].any()
+    assert without[:100, :100].any(), "the count panel is still drawn"
