@@ -5,8 +5,9 @@ Per counted repetition a `counter` carrying `reference_score`; at the end the `c
 `avg_similarity`, `avg_rep_score`, `total_frames_compared` and the per-rep `history`.
 
 Counting: a candidate counts when it is a repetition for the `scoring_profile` and its grade clears `minGrade`.
-`avg_similarity` (0..1) averages every candidate the matcher compared, counted or not, so an upload of another
-movement still reports how far off it was; `avg_rep_score` (0–100, the form scale) averages the counted reps.
+`avg_similarity` (0..1) averages every candidate the matcher compared except the repetitions `minGrade` dropped
+(the contract leaves those out of the summary), so an upload of another movement still reports how far off it
+was; `avg_rep_score` (0–100, the form scale) averages the counted reps.
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ def _mean_score(reps: Sequence[RepMatch]) -> ReferenceScore | None:
 def _summary(
     reference_id: str, candidates: Sequence[RepMatch], counted: Sequence[RepMatch], end_ms: int
 ) -> ExerciseSummaryMessage:
-    similarity = float(np.mean([c.overall for c in candidates])) if candidates else 0.0
+    compared = [c for c in candidates if not c.is_rep or c in counted]  # minGrade's drops are left out
+    similarity = float(np.mean([c.overall for c in compared])) if compared else 0.0
     rep_score = 100.0 * float(np.mean([c.overall for c in counted])) if counted else None
     history = [
         RepSummary(
