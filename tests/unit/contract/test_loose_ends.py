@@ -12,6 +12,7 @@ from uptrack.contract.messages import (
     KeypointsBatchMessage,
     KeypointsMessage,
     WarningMessage,
+    dump_message,
 )
 from uptrack.contract.params import AnalysisRequest, parse_query, to_query
 from uptrack.exercises.catalogue import duration_exercise_ids, exercise_ids
@@ -100,3 +101,22 @@ def test_skeleton_false_draws_the_count_but_no_skeleton() -> None:
     assert with_skeleton[right_half].any()
     assert not without[right_half].any()
     assert without[:100, :100].any(), "the count panel is still drawn"
+
+
+MOMENT_TYPES = {"posture", "counter", "form_score", "progression", "recommendations", "keypoints", "angles",
+                "exercise_summary"}  # fmt: skip
+"""Types the README says always carry `timestampMs` (the video time they refer to)."""
+
+
+def test_timestamps_follow_the_readme_rule() -> None:
+    request = parse("exercise=squat&keypoints=true&angles=true&progression=true&recommendations=true&isAndroid=x")
+    poses = series([standing(k) for k in squat_knees([80.0, 150.0, 80.0])])
+    messages = [
+        dump_message(m) for m in [*opening_messages(request, "movenet_lightning"), *video_messages(poses, request)]
+    ]
+    stamped = {m["type"] for m in messages if "timestampMs" in m}
+    unstamped = {m["type"] for m in messages if "timestampMs" not in m}
+    assert MOMENT_TYPES & unstamped == set()
+    assert {"environment", "keypoints_batch"} <= unstamped and "warning" in unstamped
+    assert messages[-1]["type"] == "initialization" and "timestampMs" in messages[-1], "a video's closing message"
+    assert MOMENT_TYPES - {"recommendations"} <= stamped
