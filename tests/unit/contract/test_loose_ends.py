@@ -11,6 +11,7 @@ from uptrack.contract.messages import (
     InitializationMessage,
     KeypointsBatchMessage,
     KeypointsMessage,
+    ProgressionMessage,
     WarningMessage,
     dump_message,
 )
@@ -21,7 +22,7 @@ from uptrack.media import Frame
 from uptrack.pipeline import opening_messages, video_messages
 from uptrack.pose.keypoints import COCO_INDEX
 
-from tests.unit.exercises.stick_figures import series, squat_knees, standing
+from tests.unit.exercises.stick_figures import forearm_plank, series, squat_knees, standing
 
 
 def parse(query: str) -> AnalysisRequest:
@@ -120,3 +121,38 @@ def test_timestamps_follow_the_readme_rule() -> None:
     assert {"environment", "keypoints_batch"} <= unstamped and "warning" in unstamped
     assert messages[-1]["type"] == "initialization" and "timestampMs" in messages[-1], "a video's closing message"
     assert MOMENT_TYPES - {"recommendations"} <= stamped
+
+
+def progression_and_counters(messages: list[BaseMessage]) -> tuple[list[tuple[int, float]], list[int]]:
+    values = [(m.timestamp_ms or 0, m.value) for m in messages if isinstance(m, ProgressionMessage)]
+    counted = [m.timestamp_ms or 0 for m in messages if isinstance(m, CounterMessage) and not m.final]
+    return values, counted
+
+
+def test_rep_progression_is_continuous_and_reaches_100_as_each_rep_counts() -> None:
+    poses = series([standing(k) for k in squat_knees([80.0, 110.0, 80.0])])  # full, shallow, full
+    messages = video_messages(poses, parse("exercise=squat&progression=true"))
+    values, counted = progression_and_counters(messages)
+    assert len(counted) == 2
+    assert [t for t, v in values if v == 100.0] == counted, "100 exactly when a rep counts"
+    assert len(values) >= 25, "a value per analysed frame (at most ten a second), not four steps per rep"
+    assert all(0.0 <= v <= 100.0 for _, v in values)
+    shallow = [v for t, v in values if counted[0] < t < 6000]
+    assert shallow and 50.0 < max(shallow) < 100.0, "a rep that stops short comes back but never reaches 100"
+    gaps = np.diff([t for t, _ in values])
+    assert (gaps >= 100).sum() >= len(gaps) - len(counted), "at most ten a second (the rep's last value excepted)"
+    first = [v for t, v in values if t <= counted[0]]
+    assert first == sorted(first), "never goes back within a rep"
+    index = {id(m): i for i, m in enumerate(messages)}
+    hundred = next(m for m in messages if isinstance(m, ProgressionMessage) and m.value == 100.0)
+    counter = next(m for m in messages if isinstance(m, CounterMessage))
+    assert index[id(hundred)] < index[id(counter)], "the 100 comes just before the counter it completes"
+
+
+def test_hold_progression_fills_each_second_and_reaches_100_as_it_counts() -> None:
+    frames = [standing(175.0)] * 30 + [forearm_plank()] * 150
+    values, counted = progression_and_counters(video_messages(series(frames), parse("exercise=plank&progression=true")))
+    assert len(counted) >= 3
+    assert [t for t, v in values if v == 100.0] == counted
+    within = [v for t, v in values if counted[0] < t < counted[1]]
+    assert within and all(50.0 <= v < 100.0 for v in within) and within == sorted(within)
