@@ -48,6 +48,7 @@ MAX_OWN_REST: Final = 0.75
 the person never really leaves the target zone (walking read as squats, pulses at the bottom), and the
 catalogue's start position stands."""
 
+
 def rep_progress(
     exercise: ExerciseDefinition, difficulty: Difficulty, signals: Mapping[str, Floats], facing: Bools, side: str = ""
 ) -> tuple[Floats, float]:
@@ -184,5 +185,3 @@ def _rep_result(
         counted=verdict == "counted",
         reason=verdict,
     )
-
-
