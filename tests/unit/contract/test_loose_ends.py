@@ -17,6 +17,7 @@ from uptrack.contract.messages import (
 )
 from uptrack.contract.params import AnalysisRequest, parse_query, to_query
 from uptrack.exercises.catalogue import duration_exercise_ids, exercise_ids
+from uptrack.exercises.progression import rep_progression
 from uptrack.export import Overlay
 from uptrack.media import Frame
 from uptrack.pipeline import opening_messages, video_messages
@@ -156,3 +157,9 @@ def test_hold_progression_fills_each_second_and_reaches_100_as_it_counts() -> No
     assert [t for t, v in values if v == 100.0] == counted
     within = [v for t, v in values if counted[0] < t < counted[1]]
     assert within and all(50.0 <= v < 100.0 for v in within) and within == sorted(within)
+
+
+def test_an_attempt_cut_off_before_its_recorded_peak_is_followed_to_its_end() -> None:
+    progress = np.array([0.0, 0.4, 0.8, 1.2, 0.3])
+    events = rep_progression(progress, np.arange(5) * 0.2, start=0, peak=3, end=2)
+    assert [v for _, v in events] == [0.0, 20.0, 40.0]

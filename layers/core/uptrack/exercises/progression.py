@@ -31,7 +31,9 @@ MIN_INTERVAL_MS: Final = 100
 
 def rep_progression(progress: Floats, times_s: Floats, start: int, peak: int, end: int) -> list[Event]:
     """(time, value) through one attempt: `progress` is the exercise's per-frame progress (1 = the difficulty's
-    target, 0 = the start position), `start`/`peak`/`end` the attempt's frames (`end` inclusive)."""
+    target, 0 = the start position), `start`/`peak`/`end` the attempt's frames (`end` inclusive; an attempt cut off
+    by a break in the data may end before its recorded peak: it is followed up to its end)."""
+    peak = min(peak, end)
     out = np.clip(np.nan_to_num(progress[start : peak + 1], nan=0.0), 0.0, 1.0)
     depth = float(out.max()) if len(out) else 0.0
     back = progress[peak + 1 : end + 1]
