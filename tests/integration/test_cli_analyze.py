@@ -43,7 +43,7 @@ def test_video_with_exercise_prints_valid_messages_in_contract_order() -> None:
 def test_photo_gives_keypoints_angles_and_an_overlay(media_dir: Path, tmp_path: Path) -> None:
     overlay = tmp_path / "overlay.png"
     photo = media_dir / "photos" / "skimage_astronaut_upper_body.png"
-    code, messages, stderr = analyze(str(photo), "--angles", "--overlay", str(overlay))
+    code, messages, stderr = analyze(str(photo), "--keypoints", "--angles", "--overlay", str(overlay))
     assert code == 0, stderr
     types = [m["type"] for m in messages]
     assert {"keypoints", "angles", "image_overlay"} <= set(types)

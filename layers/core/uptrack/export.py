@@ -1,5 +1,6 @@
-"""Annotated video export (`export=true`, contract §3.15): the upload's own frames with the skeleton, the running
-rep count and each rep's grade drawn on them, as H.264 in MP4 so it plays on iOS and Android.
+"""Annotated video export (`export=true`, contract §3.15): the upload's own frames with the skeleton (unless
+`skeleton=false`), the running rep count and each rep's grade drawn on them, as H.264 in MP4 so it plays on iOS
+and Android.
 
 opencv-python-headless cannot encode H.264, so frames are piped raw into the ffmpeg binary of the imageio-ffmpeg
 wheel (libx264, yuv420p, faststart). Frames are decoded in display orientation and encoded one for one at the
@@ -86,16 +87,19 @@ def rep_marks(messages: Iterable[BaseMessage]) -> tuple[RepMark, ...]:
 
 @dataclass(frozen=True)
 class Overlay:
-    """Everything drawn on the frames: the (smoothed) poses by frame index, and the counted reps."""
+    """Everything drawn on the frames: the (smoothed) poses by frame index (none with `skeleton=false`), and the
+    counted reps."""
 
     frame_index: npt.NDArray[np.int64]
     coco: npt.NDArray[np.float32]
     marks: tuple[RepMark, ...]
 
     @classmethod
-    def of(cls, series: PoseSeries, messages: Iterable[BaseMessage]) -> Overlay:
-        order = np.argsort(series.frame_index, kind="stable")
-        return cls(series.frame_index[order], series.coco[order], rep_marks(messages))
+    def of(cls, series: PoseSeries, messages: Iterable[BaseMessage], skeleton: bool = True) -> Overlay:
+        """The overlay of an analysis; without `skeleton` no pose is kept, so only the count and grades are drawn."""
+        drawn = series.select(np.full(len(series), skeleton))
+        order = np.argsort(drawn.frame_index, kind="stable")
+        return cls(drawn.frame_index[order], drawn.coco[order], rep_marks(messages))
 
     def pose_at(self, index: int) -> npt.NDArray[np.float32] | None:
         """The (17, 3) pose of a video frame; frames between two analysed ones (the analysis strides) get the
@@ -274,13 +278,14 @@ def export_video(source: VideoSource, overlay: Overlay, destination: Path) -> No
 
 
 def export_messages(
-    source: VideoSource, series: PoseSeries, messages: Sequence[BaseMessage], destination: Path
+    source: VideoSource, series: PoseSeries, messages: Sequence[BaseMessage], destination: Path, skeleton: bool = True
 ) -> list[BaseMessage]:
     """Render the export for an analysis and announce it with `export_ready`, just before the closing message.
 
-    `series` is the smoothed pose series the messages came from; the url is a file:// URL locally.
+    `series` is the smoothed pose series the messages came from (its skeleton drawn when `skeleton`); the url is a
+    file:// URL locally.
     """
-    export_video(source, Overlay.of(series, messages), destination)
+    export_video(source, Overlay.of(series, messages, skeleton), destination)
     end_ms = messages[-1].timestamp_ms if messages else None
     ready = ExportReadyMessage(url=destination.resolve().as_uri(), timestamp_ms=end_ms)
     return [*messages[:-1], ready, *messages[-1:]]

@@ -64,6 +64,8 @@ SAMPLES_PER_FAST_REP = 8.0
 #: Jumps are timed from take-off to landing: every frame the video has (a frame is 33 ms of a 400 ms flight).
 FULL_RATE = math.inf
 COMPLETED = "Analysis completed"
+IGNORED_PARAM = "ignored_param"
+"""Warning code for a malformed compatibility parameter that was replaced by its default."""
 
 
 def model_for(request: AnalysisRequest) -> str:
@@ -105,7 +107,8 @@ def is_final(message: BaseMessage) -> bool:
 
 
 def opening_messages(request: AnalysisRequest, model: str | None = None) -> list[BaseMessage]:
-    """What PoseTracker's page sends before results: loading state and the model that really runs."""
+    """What PoseTracker's page sends before results: loading state and the model that really runs, then a warning
+    for each compatibility parameter whose malformed value was replaced by its default."""
     loading = "loading video" if request.source == "video" else "loading image"
     runtime = model or model_for(request)
     messages: list[BaseMessage] = [
@@ -115,6 +118,10 @@ def opening_messages(request: AnalysisRequest, model: str | None = None) -> list
     asked = f"blazepose_{request.mediapipe_model}"
     if request.blazepose and model is None and runtime != asked:
         messages.append(WarningMessage.of("quality_downgraded", f"{asked} is not available; running {runtime}."))
+    messages += [
+        WarningMessage.of(IGNORED_PARAM, f'{name}="{value}" is not a valid value: it was ignored and the default used.')
+        for name, value in request.rejected.items()
+    ]
     return messages
 
 
@@ -161,6 +168,8 @@ def video_messages(
 
     `references` and `owner` (the token's owner) resolve `reference=ID`; without a store every id is unknown.
     `expected_frames` (the container's frame count) adds `truncation_warning` before the closing message.
+    Every video ends with a `counter` with `final: true` (count 0 for a pose-only upload, which counts nothing):
+    clients written for PoseTracker stop listening on it.
     """
     from uptrack.reference.session import reference_messages  # deferred: DTW is the optional 'reference' extra
 
@@ -177,9 +186,11 @@ def video_messages(
         timeline += [m for m in analysis if not _is_closing(m)]
         closing += [m for m in analysis if _is_closing(m)]
     timeline.sort(key=lambda m: m.timestamp_ms or 0)  # stable: per-frame messages stay before rep events
-    if request.keypoints:
-        closing.insert(1 if closing else 0, keypoints_batch(smoothed))
     end_ms = int(series.timestamp_ms[-1]) if len(series) else 0
+    if pose_only:
+        closing.append(CounterMessage(current_count=0, final=True, timestamp_ms=end_ms))
+    if request.keypoints:
+        closing.insert(1, keypoints_batch(smoothed))
     truncated = truncation_warning(series, expected_frames)
     if truncated is not None:
         closing.append(truncated)
@@ -202,7 +213,8 @@ def _is_closing(message: BaseMessage) -> bool:
 
 
 def image_messages(path: Path, request: AnalysisRequest, estimator: PoseEstimator) -> list[BaseMessage]:
-    """Photo mode: one pose, its angles, and the photo with the skeleton drawn (never counts reps)."""
+    """Photo mode: the pose and its angles when asked (`keypoints`, `angles`: PoseTracker's photo page sends them as
+    options), and the photo with the skeleton drawn unless `skeleton=false` (never counts reps)."""
     image = load_image(path)
     height, width = image.shape[:2]
     keypoints, presence = estimator.estimate_image(image)
@@ -221,7 +233,7 @@ def image_messages(path: Path, request: AnalysisRequest, estimator: PoseEstimato
         InitializationMessage(message="initializing pose model", ready=False, source="image"),
         InitializationMessage(message="running", ready=True, source="image"),
     ]
-    messages += frame_messages(series, request, pose_only=True)
+    messages += frame_messages(series, request, pose_only=False)
     overlay = draw_skeleton(image, series.coco[0]) if request.skeleton is not False else image
     messages.append(ImageOverlayMessage.of(encode_png(overlay)))
     messages.append(InitializationMessage(message=COMPLETED, ready=True, source="image"))
@@ -273,7 +285,7 @@ def analyze_path(
         check_decoded(series, info.frame_count)
         messages = video_messages(series, request, references, owner, expected_frames=info.frame_count)
         if request.export and export_to is not None:
-            messages = export_messages(path, smooth_series(series), messages, export_to)
+            messages = export_messages(path, smooth_series(series), messages, export_to, request.skeleton is not False)
         yield from messages
     except UptrackError as error:
         yield ErrorMessage.from_error(error)

@@ -1,7 +1,7 @@
 """Pose series to the contract's per-frame messages: keypoints and angles as clients receive them.
 
-Values are rounded to what a client can use (5 decimals of a normalised coordinate, 0.1°), scores clamped to 0–1,
-and frames without a pose are skipped rather than sent empty.
+Values are rounded to what a client can use (5 decimals of a normalised coordinate, 0.1°); `x`, `y` and scores are
+clamped to the contract's 0–1 range, and frames without a pose are skipped rather than sent empty.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ def wire_keypoints(names: tuple[str, ...], frame: np.ndarray) -> list[Keypoint] 
     return [
         Keypoint(
             name=name,
-            x=round(float(x), 5),
-            y=round(float(y), 5),
+            x=round(_unit(float(x)), 5),
+            y=round(_unit(float(y)), 5),
             z=round(float(z), 5) if math.isfinite(z) else None,
             score=round(_unit(float(score)), 4),
         )
@@ -44,12 +44,15 @@ def _has_pose(frame: np.ndarray) -> bool:
 
 
 def _unit(value: float) -> float:
-    """A score clamped to [0, 1]; NaN (no score) is 0."""
+    """A value clamped to [0, 1]; NaN (no score) is 0. Coordinates are clamped too: the model places a joint cut
+    off by the frame edge (a foot below the bottom) just outside it, and PoseTracker's clients read coordinates as
+    fractions of the frame, which a value of 1.02 is not; the edge is the nearest point they can draw."""
     return 0.0 if math.isnan(value) else min(max(value, 0.0), 1.0)
 
 
 def frame_messages(series: PoseSeries, request: AnalysisRequest, pose_only: bool) -> list[BaseMessage]:
-    """Per-frame `keypoints` and `angles` as asked (pose-only uploads always stream keypoints)."""
+    """Per-frame `keypoints` and `angles` as asked. `pose_only` (a video with no exercise and no reference) streams
+    keypoints whatever the flag, as PoseTracker's pose-only page does; photos and exercises need `keypoints=true`."""
     want_keypoints = request.keypoints or pose_only
     angles = angle_series(series.coco, series.width, series.height) if request.angles else {}
     if not (want_keypoints or angles):

@@ -17,6 +17,8 @@ Rules (each is tested in tests/unit/contract/test_params.py):
 * `jump_analysis` needs `userHeightCm` (its cm-per-pixel calibration): without it, `jump_analysis_missing_height`.
   Exercise errors name the id as the client sent it (`jump`, not the `air_time_jump` it stands for).
 * `engine=v4` grades with V4's bands (E between D and F); the V4-only ids run on V4 whatever `engine` says.
+* Compatibility parameters (`isAndroid`, `poseBackend`, `runInWorker`, `poseEngine`, `engine`) never fail: a
+  malformed value is recorded in `rejected`, the default runs, and the pipeline sends an `ignored_param` warning.
 * Display/layout parameters are recorded in `display`; anything unrecognised goes to `unknown` (both sanitised and
   truncated, for logging only). `userExercise` is real-time only and always ignored.
 """
@@ -147,6 +149,11 @@ class AnalysisRequest(BaseModel):
     display: dict[str, str] = Field(default_factory=dict, description="Recorded display/layout parameters.")
     ignored: dict[str, str] = Field(default_factory=dict, description="Known parameters that do not apply here.")
     unknown: dict[str, str] = Field(default_factory=dict, description="Unrecognised parameters, for logging only.")
+    rejected: dict[str, str] = Field(
+        default_factory=dict,
+        description="Malformed values of compatibility parameters (isAndroid, poseBackend, runInWorker, poseEngine, "
+        "engine): the default ran instead, and a `warning` (ignored_param) says so.",
+    )
 
     @model_validator(mode="after")
     def _check_rules(self) -> AnalysisRequest:
@@ -169,6 +176,8 @@ class _Param:
     security: bool = False
     video_only: bool = False
     image_only: bool = False
+    lenient: bool = False
+    """A compatibility parameter: a malformed value is recorded in `rejected` and the default runs instead."""
 
 
 def _invalid(param: str, message: str, code: ErrorCode = ErrorCode.INVALID_PARAMS) -> UptrackError:
@@ -256,7 +265,7 @@ def _to_exercise(name: str, value: str) -> str:
 
 _PARAMS: Final = (
     _Param("token", "token", _matching(_TOKEN_RE, ErrorCode.INVALID_TOKEN), security=True),
-    _Param("isAndroid", "is_android", _to_bool, aliases=("android",)),
+    _Param("isAndroid", "is_android", _to_bool, aliases=("android",), lenient=True),
     _SOURCE := _Param("source", "source", _choice("video", "image"), security=True),
     _Param("videoSrc", "video_src", _to_url, security=True, video_only=True),
     _Param("imageSrc", "image_src", _to_url, security=True, image_only=True),
@@ -274,11 +283,11 @@ _PARAMS: Final = (
     _Param("progression", "progression", _to_bool, video_only=True),
     _Param("recommendations", "recommendations", _to_bool, video_only=True),
     _Param("blazepose", "blazepose", _to_bool),
-    _Param("poseBackend", "pose_backend", _choice("webgl", "wasm")),
-    _Param("runInWorker", "run_in_worker", _to_bool),
-    _Param("poseEngine", "pose_engine", _matching(_SLUG_RE)),
+    _Param("poseBackend", "pose_backend", _choice("webgl", "wasm"), lenient=True),
+    _Param("runInWorker", "run_in_worker", _to_bool, lenient=True),
+    _Param("poseEngine", "pose_engine", _matching(_SLUG_RE), lenient=True),
     _Param("mediapipeModel", "mediapipe_model", _choice("lite", "full", "heavy")),
-    _Param("engine", "engine", _choice("v3", "v4")),
+    _Param("engine", "engine", _choice("v3", "v4"), lenient=True),
     _Param("export", "export", _to_bool, video_only=True),
     _Param("userHeightCm", "user_height_cm", _to_number, video_only=True),
     _Param("devicePitchDeg", "device_pitch_deg", _to_number, video_only=True),
@@ -378,6 +387,7 @@ def parse_query(
     `duration_exercise_ids` lists hold exercises, for which `minGrade` is ignored. Raises `UptrackError` only.
     """
     found = _collect(_pairs(query))
+    rejected: dict[str, str] = {}
     source = str(_SOURCE.convert(_SOURCE.name, _resolve(_SOURCE, found.known.pop(_SOURCE.name, ["video"]))))
     fields: dict[str, Any] = {"source": source}
     for param in _PARAMS:
@@ -387,11 +397,13 @@ def parse_query(
         if _is_ignored(param, source):
             found.ignored[param.name] = _safe_text(value)
         else:
-            fields[param.field] = param.convert(param.name, value)
+            _convert(param, value, fields, rejected)
     sent = _safe_text(found.known["exercise"][-1])[:64] if "exercise" in found.known else ""
     _check_exercise(fields, found.ignored, exercise_ids, duration_exercise_ids, sent)
     try:
-        request = AnalysisRequest(**fields, display=found.display, ignored=found.ignored, unknown=found.unknown)
+        request = AnalysisRequest(
+            **fields, display=found.display, ignored=found.ignored, unknown=found.unknown, rejected=rejected
+        )
     except ValidationError as exc:
         field = str(exc.errors()[0]["loc"][0])
         name = _BY_FIELD.get(field, field)
@@ -403,6 +415,18 @@ def parse_query(
             {"exercise": sent, "param": "userHeightCm"},
         )
     return request
+
+
+def _convert(param: _Param, value: str, fields: dict[str, Any], rejected: dict[str, str]) -> None:
+    """Set `param`'s field from `value`. PoseTracker documents no failure for its compatibility parameters (a
+    WebView flag, a browser backend, an engine switch), so a malformed one must not cost the analysis: it is
+    recorded in `rejected` and the default runs. Any other malformed value is an `invalid_params` error."""
+    try:
+        fields[param.field] = param.convert(param.name, value)
+    except UptrackError:
+        if not param.lenient:
+            raise
+        rejected[param.name] = _safe_text(value)
 
 
 def _check_exercise(
@@ -455,7 +479,7 @@ def to_query(request: AnalysisRequest) -> str:
         value = getattr(request, param.field)
         if value != getattr(defaults, param.field):
             pairs.append((param.name, _format(value)))
-    for recorded in (request.display, request.ignored, request.unknown):
+    for recorded in (request.display, request.ignored, request.unknown, request.rejected):
         pairs.extend(sorted(recorded.items()))
     return urlencode(pairs, quote_via=quote)
 

@@ -16,6 +16,7 @@ from uptrack.contract.params import Difficulty
 from uptrack.exercises.catalogue import Bound, ExerciseDefinition
 from uptrack.exercises.clip import ClipFrames, posture_states, steady, to_ms
 from uptrack.exercises.grading import criterion_score, fired_cues
+from uptrack.exercises.progression import hold_progression
 from uptrack.exercises.results import ExerciseAnalysis, PostureState
 
 Floats = npt.NDArray[np.float64]
@@ -84,6 +85,7 @@ def analyze_hold(
         hold_score=round(float(np.mean(list(scores.values()))), 1) if scores and ticks else None,
         hold_cues=fired_cues(exercise, scores),
         start_ms=start,
+        progression=tuple(hold_progression(times, clip.ready, _conditions_share(clip, exercise, difficulty), held)),
         posture=tuple(
             sorted(
                 (*posture_states(clip, exercise, start), *pose_cues(clip, exercise, difficulty, start)),
@@ -91,6 +93,14 @@ def analyze_hold(
             )
         ),
     )
+
+
+def _conditions_share(clip: ClipFrames, exercise: ExerciseDefinition, difficulty: Difficulty) -> Floats:
+    """Per frame, the share of the pose's conditions met (how close the person is to holding the pose)."""
+    if not exercise.bounds:
+        return np.ones(len(clip.times_s))
+    share: Floats = np.mean([bound_met(clip, b, difficulty) for b in exercise.bounds], axis=0)
+    return share
 
 
 def _hold_start(holding: Bools, times_s: Floats, first_tick_ms: int) -> int:

@@ -21,6 +21,7 @@ from uptrack.exercises.clip import ClipFrames, posture_states, to_ms
 from uptrack.exercises.counting import DEFAULT_THRESHOLDS, Candidate, find_candidates
 from uptrack.exercises.filters import bridge_gaps, clean
 from uptrack.exercises.grading import grade_rep
+from uptrack.exercises.progression import merged, rep_progression
 from uptrack.exercises.results import ExerciseAnalysis, RepResult
 
 Floats = npt.NDArray[np.float64]
@@ -46,9 +47,6 @@ MAX_OWN_REST: Final = 0.75
 """A clip whose returns stay closer than this to the target (progress units) has no start position of its own:
 the person never really leaves the target zone (walking read as squats, pulses at the bottom), and the
 catalogue's start position stands."""
-
-PROGRESSION_STEPS: Final = (25.0, 50.0, 75.0, 100.0)
-"""Progression values reported as a rep passes them (contract §3.9)."""
 
 
 def rep_progress(
@@ -136,7 +134,7 @@ def analyze_reps(
         candidates=results,
         start_ms=start,
         posture=posture_states(clip, exercise, start),
-        progression=tuple(sorted(e for c, t in found for e in _progression(t.progress, clip.times_s, c))),
+        progression=merged([rep_progression(t.progress, clip.times_s, c.start, c.peak, c.end) for c, t in found]),
     )
 
 
@@ -187,14 +185,3 @@ def _rep_result(
         counted=verdict == "counted",
         reason=verdict,
     )
-
-
-def _progression(progress: Floats, times_s: Floats, candidate: Candidate) -> list[tuple[int, float]]:
-    """(time, value) each time an attempt passes one of `PROGRESSION_STEPS`."""
-    percent = 100.0 * progress[candidate.start : candidate.peak + 1]
-    events: list[tuple[int, float]] = []
-    for step in PROGRESSION_STEPS:
-        reached = np.flatnonzero(percent >= step)
-        if len(reached):
-            events.append((to_ms(times_s[candidate.start + int(reached[0])]), step))
-    return events

@@ -63,7 +63,7 @@ class ExerciseAnalysis:
     """When the exercise started (first counted rep begins, first second held); None if it never did."""
     posture: tuple[PostureState, ...] = ()
     progression: tuple[tuple[int, float], ...] = ()
-    """(video time, value) each time an attempt passed a progression step."""
+    """(video time, value 0–100) through each attempt or into the hold (`uptrack.exercises.progression`)."""
     mismatches: tuple[tuple[int, int], ...] = ()
     """(start, end) video ms of long active stretches with no counted rep: the motion is not this exercise."""
 

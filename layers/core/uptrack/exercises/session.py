@@ -1,10 +1,11 @@
 """PoseTracker messages for one analysed clip (contract §3.5–§3.14), in video-time order.
 
-Order: `posture` until the exercise starts, then per counted rep a `counter` (carrying the authoritative
-`form_score`) and a convenience `form_score` message, `progression` as each attempt passes 25/50/75/100 % (when
-asked), `recommendations` after an attempt whose cues fired (when asked), and at the end the `counter` with
-`final: true` and the `exercise_summary`. `minGrade` is applied here: reps below it are not counted, send no
-counter and no form_score, and the kept reps are numbered 1, 2, 3... Holds count whole seconds and ignore it.
+Order: `posture` until the exercise starts, `progression` through each attempt or into the hold (when asked,
+`uptrack.exercises.progression`), then per counted rep a `counter` (carrying the authoritative `form_score`) and a
+convenience `form_score` message, `recommendations` after an attempt whose cues fired (when asked), and at the end
+the `counter` with `final: true` and the `exercise_summary`. `minGrade` is applied here: reps below it are not
+counted, send no counter and no form_score, and the kept reps are numbered 1, 2, 3... Holds count whole seconds
+and ignore it.
 """
 
 from __future__ import annotations
@@ -48,16 +49,16 @@ def messages_for(
 ) -> list[BaseMessage]:
     """Messages for an existing analysis (lets callers analyse once and emit for several requests)."""
     timed: list[tuple[int, int, BaseMessage]] = [(p.timestamp_ms, 0, _posture(p, exercise)) for p in analysis.posture]
+    if request.progression:  # before the counter of the same instant: 100 comes as the rep is counted
+        timed.extend((t, 1, ProgressionMessage(value=v, timestamp_ms=t)) for t, v in analysis.progression)
     if exercise.is_duration:
         body, final = _hold_messages(analysis)
     else:
         body, final = _rep_messages(analysis, kept_reps(analysis, request, exercise))
-    timed.extend((m.timestamp_ms or 0, 1, m) for m in body)
-    timed.extend((start, 1, _mismatch(start, end, exercise)) for start, end in analysis.mismatches)
-    if request.progression:
-        timed.extend((t, 1, ProgressionMessage(value=v, timestamp_ms=t)) for t, v in analysis.progression)
+    timed.extend((m.timestamp_ms or 0, 2, m) for m in body)
+    timed.extend((start, 2, _mismatch(start, end, exercise)) for start, end in analysis.mismatches)
     if request.recommendations:
-        timed.extend((t, 2, RecommendationsMessage.of(cues, timestamp_ms=t)) for t, cues in _cue_events(analysis))
+        timed.extend((t, 3, RecommendationsMessage.of(cues, timestamp_ms=t)) for t, cues in _cue_events(analysis))
     ordered = [m for _, _, m in sorted(timed, key=lambda item: (item[0], item[1]))]
     return ordered + final
 

@@ -75,7 +75,7 @@ def aggregate(payload: AnalysisInput, deps: AggregationDeps) -> AggregateResult:
         deps.delivery.fail(payload.upload_id, error, opening)
         raise AnalysisTaskError(public_error(error)) from None
     if request.export:  # the closing message waits for export_ready (exporting.py)
-        write_plan(deps.objects, payload.upload_id, smooth_series(series), messages)
+        write_plan(deps.objects, payload.upload_id, smooth_series(series), messages, request.skeleton is not False)
         deps.delivery.emit(payload.upload_id, "final", messages[:-1])
         logger.info("analysis delivered; exporting", extra={"upload_id": payload.upload_id})
         return AggregateResult(status="exporting", messages=len(messages) - 1, frames=len(series), export=True)

@@ -64,9 +64,10 @@ class ExportPlan:
     closing: BaseMessage
 
     @classmethod
-    def of(cls, series: PoseSeries, messages: list[BaseMessage]) -> ExportPlan:
-        """From the smoothed series and the analysis' messages (the last one is the closing message)."""
-        return cls(Overlay.of(series, messages), messages[-1])
+    def of(cls, series: PoseSeries, messages: list[BaseMessage], skeleton: bool = True) -> ExportPlan:
+        """From the smoothed series and the analysis' messages (the last one is the closing message); without
+        `skeleton` (the request's `skeleton=false`) no pose is drawn."""
+        return cls(Overlay.of(series, messages, skeleton), messages[-1])
 
     def to_bytes(self) -> bytes:
         marks = self.overlay.marks
@@ -98,9 +99,11 @@ class ExportPlan:
             return cls(overlay, parse_message(str(archive["closing"])))
 
 
-def write_plan(objects: ObjectStore, upload_id: str, series: PoseSeries, messages: list[BaseMessage]) -> None:
+def write_plan(
+    objects: ObjectStore, upload_id: str, series: PoseSeries, messages: list[BaseMessage], skeleton: bool = True
+) -> None:
     """The aggregator's share: store what the renderers and the joiner need (messages stay in the store)."""
-    objects.put_bytes(export_plan_key(upload_id), ExportPlan.of(series, messages).to_bytes(), _NPZ)
+    objects.put_bytes(export_plan_key(upload_id), ExportPlan.of(series, messages, skeleton).to_bytes(), _NPZ)
 
 
 @dataclass
