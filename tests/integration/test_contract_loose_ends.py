@@ -11,13 +11,12 @@ import pytest
 from uptrack.contract.messages import BaseMessage, ImageOverlayMessage, dump_message
 from uptrack.contract.params import AnalysisRequest
 from uptrack.pipeline import analyze_path
-from uptrack.pose.engine import EngineSettings
 
 PHOTO = "photos/mpii_051423444_standing_man.jpg"
 
 
 def photo_messages(media_dir: Path, **flags: object) -> list[BaseMessage]:
-    return list(analyze_path(media_dir / PHOTO, AnalysisRequest(source="image", **flags), EngineSettings()))
+    return list(analyze_path(media_dir / PHOTO, AnalysisRequest(source="image", **flags)))
 
 
 @pytest.mark.parametrize(

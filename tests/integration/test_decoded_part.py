@@ -16,7 +16,6 @@ import pytest
 from uptrack.contract.errors import ErrorCode, UptrackError
 from uptrack.contract.params import AnalysisRequest
 from uptrack.pipeline import analyze_path, check_decoded
-from uptrack.pose.engine import EngineSettings
 from uptrack.pose.keypoints import COCO_KEYPOINTS
 from uptrack.pose.series import PoseSeries
 
@@ -59,7 +58,7 @@ def one_frame_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_analyze_path_ends_with_the_error_and_no_count(one_frame_clip: Path) -> None:
-    analysis = analyze_path(one_frame_clip, AnalysisRequest(exercise="squat"), EngineSettings())
+    analysis = analyze_path(one_frame_clip, AnalysisRequest(exercise="squat"))
     messages = [message.model_dump() for message in analysis]
     assert messages[-1]["type"] == "error" and messages[-1]["code"] == "media_decode_error"
     assert not [m for m in messages if m["type"] in ("counter", "exercise_summary")]

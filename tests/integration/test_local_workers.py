@@ -12,8 +12,7 @@ from uptrack.chunks import plan_chunks
 from uptrack.contract.messages import BaseMessage, ErrorMessage, ProgressMessage
 from uptrack.contract.params import AnalysisRequest
 from uptrack.media import probe_video
-from uptrack.pipeline import analyze_path
-from uptrack.pose.engine import EngineSettings
+from uptrack.pipeline import LocalRun, analyze_path
 
 from tests.support.paths import SAMPLE_VIDEO
 
@@ -22,7 +21,7 @@ CHUNK_FRAMES = 30
 
 def _analyse(workers: int) -> list[dict[str, object]]:
     request = AnalysisRequest(exercise="squat", keypoints=True)
-    messages = analyze_path(SAMPLE_VIDEO, request, EngineSettings(), chunk_frames=CHUNK_FRAMES, workers=workers)
+    messages = analyze_path(SAMPLE_VIDEO, request, LocalRun(chunk_frames=CHUNK_FRAMES, workers=workers))
     return [m.model_dump() for m in messages]
 
 
@@ -37,7 +36,7 @@ def test_two_workers_give_the_messages_of_one_process_with_progress_per_chunk() 
 
 def test_a_killed_worker_becomes_an_analysis_failed_error() -> None:
     request = AnalysisRequest(exercise="squat")
-    analysis = analyze_path(SAMPLE_VIDEO, request, EngineSettings(), chunk_frames=15, workers=2)
+    analysis = analyze_path(SAMPLE_VIDEO, request, LocalRun(chunk_frames=15, workers=2))
     messages = list(_killing_workers_at_first_progress(analysis))
     assert isinstance(messages[-1], ErrorMessage)
     assert messages[-1].code == "analysis_failed"

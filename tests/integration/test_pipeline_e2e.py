@@ -23,7 +23,7 @@ from uptrack.contract.messages import dump_message
 from uptrack.contract.params import parse_query
 from uptrack.exercises.catalogue import duration_exercise_ids, exercise_ids
 from uptrack.media import VideoInfo, probe_video
-from uptrack.pipeline import analyze_path
+from uptrack.pipeline import LocalRun, analyze_path
 from uptrack.pose.engine import EngineSettings
 from uptrack_service.delivery import EVENTBRIDGE_TYPES
 from uptrack_service.local.stack import LocalStack
@@ -130,7 +130,11 @@ def test_presigned_upload_streams_the_same_messages_as_uptrack_analyze(stack: Lo
     expected = [
         dump_message(m)
         for m in analyze_path(
-            CLIP, request, EngineSettings(models_dir=REPO / "models"), chunk_frames=chunk_frames_for(info, settings)
+            CLIP,
+            request,
+            LocalRun(
+                settings=EngineSettings(models_dir=REPO / "models"), chunk_frames=chunk_frames_for(info, settings)
+            ),
         )
     ]
     assert _bare(received) == _bare(expected)

@@ -27,7 +27,7 @@ from uptrack.contract.plans import Plan
 from uptrack.contract.tokens import hash_token
 from uptrack.exercises.catalogue import duration_exercise_ids, exercise_ids
 from uptrack.media import probe_video
-from uptrack.pipeline import analyze_path
+from uptrack.pipeline import LocalRun, analyze_path
 from uptrack.pose.engine import EngineSettings
 from uptrack.reference.signature import ReferenceMovement, create_reference
 from uptrack_service.adapters.dynamodb_tokens import DynamoDbTokenStore
@@ -166,9 +166,7 @@ def test_export_true_ends_with_a_presigned_h264_mp4_of_the_source(stack: LocalSt
         for m in analyze_path(
             SAMPLE_VIDEO,
             _request_of(f"token={token}&{query}"),
-            MODELS,
-            chunk_frames=chunk_frames_for(source, settings),
-            export_to=local,
+            LocalRun(settings=MODELS, chunk_frames=chunk_frames_for(source, settings), export_to=local),
         )
     ]
     assert _without_url(_bare(received)) == _without_url(_bare(expected))
@@ -266,10 +264,12 @@ def test_reference_from_post_references_counts_another_clip_and_stays_private(
         for m in analyze_path(
             clip,
             _request_of(f"token={owner}&reference={reference_id}"),
-            MODELS,
-            chunk_frames=chunk_frames_for(info, ServiceSettings.from_env()),
-            references=store,
-            owner=stored.owner,
+            LocalRun(
+                settings=MODELS,
+                chunk_frames=chunk_frames_for(info, ServiceSettings.from_env()),
+                references=store,
+                owner=stored.owner,
+            ),
         )
     ]
     assert _bare(received) == _bare(expected)

@@ -11,7 +11,7 @@ from uptrack.contract.messages import dump_message
 from uptrack.contract.params import parse_query
 from uptrack.exercises.catalogue import duration_exercise_ids, exercise_ids
 from uptrack.media import probe_video
-from uptrack.pipeline import analyze_path
+from uptrack.pipeline import LocalRun, analyze_path
 from uptrack.pose.engine import EngineSettings
 from uptrack_service.local.stack import LocalStack
 from uptrack_service.pipeline.validation import chunk_frames_for
@@ -52,7 +52,9 @@ def test_a_jump_upload_streams_the_same_jump_messages_as_uptrack_analyze(stack: 
     chunk_frames = chunk_frames_for(probe_video(CLIP), ServiceSettings.from_env())
     expected = [
         dump_message(m)
-        for m in analyze_path(CLIP, request, EngineSettings(models_dir=REPO / "models"), chunk_frames=chunk_frames)
+        for m in analyze_path(
+            CLIP, request, LocalRun(settings=EngineSettings(models_dir=REPO / "models"), chunk_frames=chunk_frames)
+        )
     ]
     assert _bare(received) == _bare(expected)
     types = [m["type"] for m in received]

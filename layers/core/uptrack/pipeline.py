@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -240,52 +241,61 @@ def image_messages(path: Path, request: AnalysisRequest, estimator: PoseEstimato
     return messages
 
 
-def analyze_path(
-    path: Path,
-    request: AnalysisRequest,
-    settings: EngineSettings,
-    model: str | None = None,
-    chunk_frames: int = DEFAULT_CHUNK_FRAMES,
-    workers: int = 1,
-    references: ReferenceStore | None = None,
-    owner: str | None = None,
-    export_to: Path | None = None,
-) -> Iterator[BaseMessage]:
-    """Analyse a local file on this machine; every expected failure becomes one final `error` message.
+@dataclass(frozen=True)
+class LocalRun:
+    """How this machine runs an analysis: the engine's threads and models (`settings`), a forced pose model (by
+    default the request picks it: `blazepose`, `mediapipeModel`), the chunk plan and the worker processes that
+    analyse chunks in parallel (exactly the chunks the cloud gives its Lambdas), where `reference=ID` is resolved
+    (`references`, for `owner`) and where `export=true` writes its video (`export_to`)."""
 
-    `model` forces a pose model (by default the request picks it: `blazepose`, `mediapipeModel`); `workers`
-    processes analyse chunks in parallel, exactly the chunks the cloud would give its Lambdas. `references` and
-    `owner` resolve `reference=ID`; with `export=true` the annotated video is written to `export_to`.
-    """
+    settings: EngineSettings = field(default_factory=EngineSettings)
+    model: str | None = None
+    chunk_frames: int = DEFAULT_CHUNK_FRAMES
+    workers: int = 1
+    references: ReferenceStore | None = None
+    owner: str | None = None
+    export_to: Path | None = None
+
+    def engine(self, request: AnalysisRequest) -> EngineSettings:
+        model = self.model or model_for(request)
+        return EngineSettings(model=model, threads=self.settings.threads, models_dir=self.settings.models_dir)
+
+
+def analyze_path(path: Path, request: AnalysisRequest, run: LocalRun | None = None) -> Iterator[BaseMessage]:
+    """Analyse a local file on this machine; every expected failure becomes one final `error` message."""
+    run = run or LocalRun()
     try:
-        yield from opening_messages(request, model)
-        engine = EngineSettings(
-            model=model or model_for(request), threads=settings.threads, models_dir=settings.models_dir
-        )
+        yield from opening_messages(request, run.model)
+        engine = run.engine(request)
         if request.source == "image" or media_kind(path) == "image":
             if request.source != "image":
                 raise UptrackError(ErrorCode.VIDEO_LOAD_ERROR, "The file is an image; upload it with source=image.")
             yield from image_messages(path, request, create_estimator(engine))
             return
-        if request.reference is not None:
-            _reference(references, request.reference, owner)  # an unknown id fails before any inference
-        info = probe_video(path)
-        stride = request_stride(request, info.fps)
-        parts: list[ChunkResult] = []
-        done = 0
-        for part in track_chunks(path, plan_chunks(info.frame_count, chunk_frames), engine, info, stride, workers):
-            parts.append(part)
-            done += part.source_frames
-            yield ProgressMessage(
-                percent=round(100.0 * min(done, info.frame_count) / info.frame_count, 1),
-                frames_done=done,
-                frames_total=info.frame_count,
-            )
-        series = PoseSeries.concat([part.series for part in parts])
-        check_decoded(series, info.frame_count)
-        messages = video_messages(series, request, references, owner, expected_frames=info.frame_count)
-        if request.export and export_to is not None:
-            messages = export_messages(path, smooth_series(series), messages, export_to, request.skeleton is not False)
-        yield from messages
+        yield from _video_run(path, request, run, engine)
     except UptrackError as error:
         yield ErrorMessage.from_error(error)
+
+
+def _video_run(path: Path, request: AnalysisRequest, run: LocalRun, engine: EngineSettings) -> Iterator[BaseMessage]:
+    """A video: progress per finished chunk while the workers run, then the aggregator's messages (and export)."""
+    if request.reference is not None:
+        _reference(run.references, request.reference, run.owner)  # an unknown id fails before any inference
+    info = probe_video(path)
+    stride = request_stride(request, info.fps)
+    parts: list[ChunkResult] = []
+    done = 0
+    for part in track_chunks(path, plan_chunks(info.frame_count, run.chunk_frames), engine, info, stride, run.workers):
+        parts.append(part)
+        done += part.source_frames
+        yield ProgressMessage(
+            percent=round(100.0 * min(done, info.frame_count) / info.frame_count, 1),
+            frames_done=done,
+            frames_total=info.frame_count,
+        )
+    series = PoseSeries.concat([part.series for part in parts])
+    check_decoded(series, info.frame_count)
+    messages = video_messages(series, request, run.references, run.owner, expected_frames=info.frame_count)
+    if request.export and run.export_to is not None:
+        messages = export_messages(path, smooth_series(series), messages, run.export_to, request.skeleton is not False)
+    yield from messages

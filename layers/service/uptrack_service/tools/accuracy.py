@@ -33,7 +33,7 @@ from uptrack.contract.messages import BaseMessage, CounterMessage, ErrorMessage,
 from uptrack.contract.params import AnalysisRequest, parse_query
 from uptrack.exercises.catalogue import duration_exercise_ids, exercise_ids
 from uptrack.media import probe_video
-from uptrack.pipeline import analyze_path, model_for, request_stride, video_messages
+from uptrack.pipeline import LocalRun, analyze_path, model_for, request_stride, video_messages
 from uptrack.pose.engine import DEFAULT_MODEL, EngineSettings, PoseEstimator, create_estimator
 from uptrack.pose.keypoints import COCO_KEYPOINTS
 from uptrack.pose.series import PoseSeries
@@ -151,7 +151,7 @@ def outcome(messages: Iterable[BaseMessage]) -> Outcome:
 
 def product_outcome(clip: Clip, exercise_id: str, workers: int) -> Outcome:
     """`uptrack analyze` with its defaults (one onnxruntime thread per worker, a worker per CPU)."""
-    return outcome(analyze_path(clip.path, request_for(exercise_id), EngineSettings(), workers=workers))
+    return outcome(analyze_path(clip.path, request_for(exercise_id), LocalRun(workers=workers)))
 
 
 def cloud_outcome(clip: Clip, exercise_id: str, estimators: dict[str, PoseEstimator]) -> Outcome:

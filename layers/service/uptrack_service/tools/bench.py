@@ -117,13 +117,12 @@ def _measure_pipeline(clip: Path, model: str, workers: int, exercise: str | None
     from uptrack.contract.messages import CounterMessage
     from uptrack.contract.params import AnalysisRequest
     from uptrack.media import probe_video
-    from uptrack.pipeline import analyze_path, request_stride
-    from uptrack.pose.engine import EngineSettings
+    from uptrack.pipeline import LocalRun, analyze_path, request_stride
 
     info = probe_video(clip)
     request = AnalysisRequest(exercise=exercise)
     begin = time.perf_counter()
-    messages = list(analyze_path(clip, request, EngineSettings(), model=model, workers=workers))
+    messages = list(analyze_path(clip, request, LocalRun(model=model, workers=workers)))
     wall = time.perf_counter() - begin
     if messages[-1].model_dump().get("type") == "error":
         raise RuntimeError(f"{clip.name}: {messages[-1]}")

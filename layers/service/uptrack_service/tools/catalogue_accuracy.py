@@ -24,8 +24,7 @@ from pathlib import Path
 from typing import Final
 
 from uptrack.contract.messages import BaseMessage, CounterMessage, ErrorMessage, JumpDiscardedMessage, JumpResultMessage
-from uptrack.pipeline import analyze_path
-from uptrack.pose.engine import EngineSettings
+from uptrack.pipeline import LocalRun, analyze_path
 
 from uptrack_service.tools.accuracy import request_for
 
@@ -53,7 +52,7 @@ class Row:
 
 
 def _messages(path: Path, exercise_id: str, workers: int) -> list[BaseMessage]:
-    return list(analyze_path(path, request_for(exercise_id), EngineSettings(), workers=workers))
+    return list(analyze_path(path, request_for(exercise_id), LocalRun(workers=workers)))
 
 
 def _failure(messages: list[BaseMessage]) -> str | None:

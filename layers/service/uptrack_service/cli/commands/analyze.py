@@ -27,7 +27,7 @@ from uptrack.contract.messages import ErrorMessage, ImageOverlayMessage, dump_me
 from uptrack.contract.params import AnalysisRequest, parse_query
 from uptrack.exercises.catalogue import duration_exercise_ids, exercise_ids
 from uptrack.media import media_kind
-from uptrack.pipeline import analyze_path
+from uptrack.pipeline import LocalRun, analyze_path
 from uptrack.pose.engine import MODEL_NAMES, EngineSettings
 
 from uptrack_service.cli.commands.reference import LOCAL_OWNER, references_dir
@@ -186,16 +186,15 @@ def run(args: argparse.Namespace) -> int:
 
 def _analyse(args: argparse.Namespace, request: AnalysisRequest, output: Output, plot: PlotRecorder | None) -> int:
     status = 0
-    for message in analyze_path(
-        args.path,
-        request,
-        EngineSettings(threads=args.threads),
+    run = LocalRun(
+        settings=EngineSettings(threads=args.threads),
         model=args.model,
         workers=args.workers,
         references=LocalReferenceStore(references_dir(args.store)),
         owner=args.owner,
         export_to=args.export,
-    ):
+    )
+    for message in analyze_path(args.path, request, run):
         if isinstance(message, ImageOverlayMessage) and args.overlay:
             args.overlay.write_bytes(base64.b64decode(message.data.split(",", 1)[1]))
         if plot is None or plot.shows(message):
