@@ -14,7 +14,7 @@ from uptrack.contract.params import EXERCISE_ALIASES
 from uptrack_service.cli.commands.analyze import add_parser, build_request
 
 from tests.integration.test_cli_analyze import analyze
-from tests.unit.exercises.test_catalogue_additions import VENDOR_IDS
+from tests.unit.exercises.test_catalogue_coverage import VENDOR_IDS
 
 pytestmark = pytest.mark.slow
 
