@@ -22,7 +22,8 @@ from uptrack.contract.params import (
 )
 
 REPS = frozenset(
-    {"squat", "push_up", "lunge", "side_lunge", "jumping_jack", "low_impact_jack", "sit_up", "pull_up", "bicep_curl"}
+    {"squat", "push_up", "lunge", "side_lunge", "jumping_jack", "low_impact_jack", "sit_up", "pull_up", "jump_analysis"}
+    | {"air_time_jump", "bicep_curl"}
 )
 HOLDS = frozenset({"plank", "wall_sit", "balance_leg", "balance_leg_left", "balance_leg_right"})
 CATALOGUE = REPS | HOLDS
@@ -173,6 +174,7 @@ def test_unknown_difficulty_is_invalid() -> None:
         ("side_squat", "squat"),
         ("side_lunge", "side_lunge"),
         ("side_pushup", "push_up"),
+        ("jump", "air_time_jump"),
         ("pushup", "push_up"),
         ("situp", "sit_up"),
         ("pullup", "pull_up"),
@@ -288,6 +290,7 @@ def test_user_exercise_is_real_time_only() -> None:
     [
         (AnalysisRequest(exercise="squat", min_grade="B"), False, "B"),
         (AnalysisRequest(exercise="plank", min_grade="B"), True, None),
+        (AnalysisRequest(exercise="air_time_jump", min_grade="B"), False, None),
         (AnalysisRequest(source="image", min_grade="B"), False, None),
     ],
 )
