@@ -44,3 +44,13 @@ def test_a_container_claiming_15360_fps_is_timed_at_the_default_rate(media: Medi
     path = media.fps_absurd()
     times = list(_stamps(path, 0, 10).values())
     assert times == pytest.approx([i * 1000 / 30 for i in range(10)])
+
+
+def test_a_file_without_an_index_is_decoded_chunk_by_chunk_as_a_whole(media: Media) -> None:
+    """Matroska from a pipe cannot seek; a chunk must still get its own frames, not the clip's first ones again."""
+    clip = media.mkv_no_length()
+    whole = {frame.index: frame.image for frame in iter_frames(clip)}
+    for start, stop in ((60, 120), (150, 213)):
+        chunk = {frame.index: frame.image for frame in iter_frames(clip, start, stop)}
+        assert sorted(chunk) == list(range(start, min(stop, len(whole))))
+        assert all(np.array_equal(chunk[i], whole[i]) for i in chunk)

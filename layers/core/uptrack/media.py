@@ -260,7 +260,7 @@ def iter_frames(
         fps = float(capture.get(cv2.CAP_PROP_FPS))
         clock = _Clock(fps if _plausible_fps(fps) else DEFAULT_FPS, trusted=_plausible_fps(fps))
         if start > 0:
-            capture.set(cv2.CAP_PROP_POS_FRAMES, start)
+            capture = _seek(capture, path, start, threads)
         index = start
         while stop is None or index < stop:
             if not capture.grab():
@@ -273,6 +273,22 @@ def iter_frames(
             index += 1
     finally:
         capture.release()
+
+
+def _seek(capture: cv2.VideoCapture, path: VideoSource, start: int, threads: int) -> cv2.VideoCapture:
+    """The capture positioned at frame `start`. A file without an index (Matroska written to a pipe, as live
+    recorders do) cannot seek: FFmpeg silently stays at frame 0 and every later chunk would decode the clip's
+    first frames under other numbers. There the frames before `start` are walked through instead (grabbed, not
+    converted)."""
+    capture.set(cv2.CAP_PROP_POS_FRAMES, start)
+    if int(capture.get(cv2.CAP_PROP_POS_FRAMES)) == start:
+        return capture
+    capture.release()
+    capture = _open(path, threads)
+    for _ in range(start):
+        if not capture.grab():
+            break
+    return capture
 
 
 class _Clock:
