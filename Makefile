@@ -20,7 +20,8 @@ lock: $(STAMP)
 	$(BIN)/python -m pip freeze --exclude-editable | grep -v '^pip==' > requirements-dev.lock
 
 # The main job through the real protocol: `uptrack serve` on a free port (own UPTRACK_HOME), one `uptrack upload`,
-# its messages on stdout; the server stops on exit and the status is the upload's.
+# its messages on stdout; the server stops on exit (so no page URL is printed: `uptrack serve` keeps one running) and
+# the status is the upload's.
 demo: $(STAMP)
 	@home=$$(mktemp -d); \
 	UPTRACK_HOME=$$home $(BIN)/uptrack serve --port 0 >$$home/serve.log 2>&1 & pid=$$!; \
@@ -31,8 +32,9 @@ demo: $(STAMP)
 		sleep 0.1; \
 	done; \
 	[ -f $$home/local-stack.json ] || { echo "uptrack serve did not start in 60 s" >&2; exit 1; }; \
-	head -n 4 $$home/serve.log >&2; \
-	UPTRACK_HOME=$$home $(BIN)/uptrack upload $(VIDEO) --exercise $(EXERCISE)
+	head -n 1 $$home/serve.log >&2; \
+	UPTRACK_HOME=$$home $(BIN)/uptrack upload $(VIDEO) --exercise $(EXERCISE) || exit 1; \
+	echo "demo done; its local stack stops now. To keep one running (web page, API, WebSocket): $(BIN)/uptrack serve" >&2
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

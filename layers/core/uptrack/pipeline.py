@@ -47,6 +47,7 @@ from uptrack.pose.engine import (
     PoseEstimator,
     create_estimator,
 )
+from uptrack.pose.people import multiple_people_warnings
 from uptrack.pose.series import PoseSeries
 from uptrack.reference.signature import ReferenceMovement
 from uptrack.reference.store import ReferenceStore, reference_not_found
@@ -234,6 +235,7 @@ def image_messages(path: Path, request: AnalysisRequest, estimator: PoseEstimato
         InitializationMessage(message="initializing pose model", ready=False, source="image"),
         InitializationMessage(message="running", ready=True, source="image"),
     ]
+    messages += multiple_people_warnings(image, estimator)
     messages += frame_messages(series, request, pose_only=False)
     overlay = draw_skeleton(image, series.coco[0]) if request.skeleton is not False else image
     messages.append(ImageOverlayMessage.of(encode_png(overlay)))

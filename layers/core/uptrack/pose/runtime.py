@@ -23,6 +23,7 @@ class OnnxModel:
     def __init__(self, path: Path, threads: int = 1) -> None:
         if not path.is_file():
             raise FileNotFoundError(f"model file missing: {path} (run `make models` or check UPTRACK_MODELS_DIR)")
+        self.path = path
         ort.disable_telemetry_events()
         options = ort.SessionOptions()
         options.intra_op_num_threads = max(1, threads)
