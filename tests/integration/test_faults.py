@@ -267,8 +267,8 @@ def test_a_fetch_that_crashes_on_every_attempt_fails_the_upload_instead_of_leavi
 
     probe = StackProbe(stack)
     token = stack.create_token()
-    with injected(stack, "FetchMediaFunction", crash):
-        status, created = call("POST", f"{stack.http_url}/uploads?token={token}&videoSrc=http://127.0.0.1:9/a.mp4", {})
+    with injected(stack, "FetchMediaFunction", crash):  # the fetch crashes before any connection is made
+        status, created = call("POST", f"{stack.http_url}/uploads?token={token}&videoSrc=http://example.com/a.mp4", {})
         assert status == 201 and created.get("upload") is None
         upload_id = created["uploadId"]
         subscriber = Subscriber(f"{created['websocketUrl']}&token={token}").start()
