@@ -75,16 +75,16 @@ def stack() -> Iterator[LocalStack]:
 
 
 def test_chunk_plan_of_a_60_s_clip() -> None:
-    """What validation plans for a minute of 30 fps video with the template's defaults: chunks of at most 90 frames
-    in whole 60-frame tracking segments (30 workers of 2 s)."""
+    """What validation plans for a minute of 30 fps video with the template's defaults: chunks of 120 frames, two
+    whole 60-frame tracking segments (15 workers of 4 s)."""
     info = VideoInfo(codec="avc1", fps=30.0, frame_count=1800, duration_s=60.0, width=1080, height=1920, rotation=0)
     settings = ServiceSettings(uploads_bucket="b-x", uploads_table="t-u", connections_table="t-c", tokens_table="t-t")
     plan = chunk_plan(info, settings)
     print(f"\nchunk plan for 60 s at 30 fps: {len(plan)} chunks of {chunk_frames_for(info, settings)} frames:")
     print(" ".join(f"[{c.start},{c.stop})" for c in plan))
-    assert len(plan) == 30
+    assert len(plan) == 15
     assert plan[0].start == 0 and plan[-1].stop == 1800
-    assert all(c.stop - c.start == 60 for c in plan)
+    assert all(c.stop - c.start == 120 for c in plan)
     assert all(a.stop == b.start for a, b in itertools.pairwise(plan))
 
 

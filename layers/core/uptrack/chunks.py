@@ -24,9 +24,10 @@ from uptrack.media import Frame, VideoInfo, VideoSource, iter_frames
 from uptrack.pose.engine import EngineSettings, PoseEstimator, create_estimator, track_frames
 from uptrack.pose.series import PoseSeries
 
-#: Frames per inference chunk (3 s at 30 fps, ~1 s of work at one vCPU): the cost model's pick
-#: (`python -m uptrack_service.tools.cost_model`), shared by the template, the CLI and the local stack.
-DEFAULT_CHUNK_FRAMES = 90
+#: Frames per inference chunk (4 s at 30 fps: two tracking segments), shared by the template, the CLI and the local
+#: stack. Chunks come in whole segments, so the cost model (`python -m uptrack_service.tools.cost_model`) weighs
+#: only multiples of `SEGMENT_FRAMES`; a 90-frame setting would run as 60-frame chunks.
+DEFAULT_CHUNK_FRAMES = 120
 #: The tracker restarts at the first analysed frame of every block of this many frames (2 s at 30 fps), counted
 #: from the start of the video, never from a chunk's start: each frame's pose then depends only on the frames of
 #: its own block, so every chunk plan, worker count and cloud fan-out gives the same series bit for bit (and so the

@@ -55,7 +55,7 @@ class ServiceSettings(BaseModel):
     max_video_frames: int = Field(default=36_000, alias="MAX_VIDEO_FRAMES", ge=1)
     # = uptrack.chunks.DEFAULT_CHUNK_FRAMES (a test keeps them equal; importing it here would pull OpenCV into
     # the zip functions).
-    chunk_frames: int = Field(default=90, alias="CHUNK_FRAMES", ge=8)
+    chunk_frames: int = Field(default=120, alias="CHUNK_FRAMES", ge=8)
     max_chunks: int = Field(default=400, alias="MAX_CHUNKS", ge=1, le=10_000)
     inline_map_max_chunks: int = Field(
         default=40,

@@ -22,6 +22,8 @@ from pathlib import Path
 from statistics import NormalDist
 from typing import Final, Literal
 
+from uptrack.chunks import DEFAULT_CHUNK_FRAMES, SEGMENT_FRAMES
+
 # --- Published prices (AWS pricing pages, us-east-1, on-demand, x86) -------------------------------------------
 LAMBDA_GB_SECOND_USD: Final = 0.0000166667
 LAMBDA_PROVISIONED_GB_SECOND_USD: Final = 0.0000041667  # provisioned concurrency, per GB-second kept warm
@@ -67,7 +69,7 @@ PIXELS_1080P_OVER_720P: Final = (1920 * 1080) / (1280 * 720)
 VIDEO_LENGTHS_S: Final = (60.0, 600.0)
 LATENCY_TARGET_S: Final = {60.0: 5.0, 600.0: 15.0}
 COST_TARGET_PER_MINUTE_USD: Final = 0.002
-CHUNK_CHOICES: Final = (90, 150, 300, 600)
+CHUNK_CHOICES: Final = tuple(SEGMENT_FRAMES * n for n in (1, 2, 3, 5, 10))
 Quantile = Literal["p50", "p95"]
 MapMode = Literal["distributed", "inline"]
 Function = Literal["validate", "infer", "aggregate"]
@@ -106,7 +108,7 @@ class ColdStart:
 
 @dataclass(frozen=True)
 class Design:
-    chunk_frames: int = 90
+    chunk_frames: int = DEFAULT_CHUNK_FRAMES
     memory_mb: int = 1769
     map_mode: MapMode = "distributed"
     max_concurrency: int = 100
