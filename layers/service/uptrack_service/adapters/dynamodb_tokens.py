@@ -17,8 +17,9 @@ from uptrack.contract.errors import ErrorCode, UptrackError
 from uptrack.contract.plans import Plan
 from uptrack.contract.tokens import QUOTA_MESSAGE, TokenRecord
 
+from uptrack_service.adapters.dynamodb_conditions import condition_failed, update_if
+
 KEY: Final = "token_hash"
-_CONDITION_FAILED: Final = "ConditionalCheckFailedException"
 
 
 def create_table(client: Any, table_name: str) -> None:
@@ -58,10 +59,6 @@ def _from_item(item: dict[str, Any]) -> TokenRecord:
     )
 
 
-def _condition_failed(exc: ClientError) -> bool:
-    return bool(exc.response.get("Error", {}).get("Code") == _CONDITION_FAILED)
-
-
 class DynamoDbTokenStore:
     """`TokenStore` over a DynamoDB table; the boto3 client is injected so tests and regions stay the caller's."""
 
@@ -77,19 +74,14 @@ class DynamoDbTokenStore:
         return _from_item(response["Item"]) if "Item" in response else None
 
     def revoke(self, token_hash: str) -> bool:
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key={KEY: {"S": token_hash}},
-                UpdateExpression="SET revoked = :true",
-                ConditionExpression=f"attribute_exists({KEY})",
-                ExpressionAttributeValues={":true": {"BOOL": True}},
-            )
-        except ClientError as exc:
-            if _condition_failed(exc):
-                return False
-            raise
-        return True
+        return update_if(
+            self._client,
+            TableName=self._table,
+            Key={KEY: {"S": token_hash}},
+            UpdateExpression="SET revoked = :true",
+            ConditionExpression=f"attribute_exists({KEY})",
+            ExpressionAttributeValues={":true": {"BOOL": True}},
+        )
 
     def list_tokens(self, owner: str | None = None) -> list[TokenRecord]:
         scan: dict[str, Any] = {"TableName": self._table}
@@ -125,52 +117,42 @@ class DynamoDbTokenStore:
                 ReturnValues="UPDATED_NEW",
             )
         except ClientError as exc:
-            if _condition_failed(exc):
+            if condition_failed(exc):
                 raise self._refusal(token_hash, month, quota) from None
             raise
         return int(response["Attributes"]["usage"]["M"][month]["N"])
 
     def claim_slot(self, token_hash: str, slot: str, limit: int) -> bool:
         """One conditional UpdateItem: exists, not revoked, and fewer than `limit` slots held."""
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key={KEY: {"S": token_hash}},
-                UpdateExpression="ADD in_flight :slot",
-                ConditionExpression=(
-                    f"attribute_exists({KEY}) AND revoked = :false"
-                    " AND (attribute_not_exists(in_flight) OR size(in_flight) < :limit)"
-                ),
-                ExpressionAttributeValues={
-                    ":slot": {"SS": [slot]},
-                    ":false": {"BOOL": False},
-                    ":limit": {"N": str(limit)},
-                },
-            )
-        except ClientError as exc:
-            if not _condition_failed(exc):
-                raise
+        claimed = update_if(
+            self._client,
+            TableName=self._table,
+            Key={KEY: {"S": token_hash}},
+            UpdateExpression="ADD in_flight :slot",
+            ConditionExpression=(
+                f"attribute_exists({KEY}) AND revoked = :false"
+                " AND (attribute_not_exists(in_flight) OR size(in_flight) < :limit)"
+            ),
+            ExpressionAttributeValues={":slot": {"SS": [slot]}, ":false": {"BOOL": False}, ":limit": {"N": str(limit)}},
+        )
+        if not claimed:
             record = self.get(token_hash)
             if record is None or record.revoked:
-                raise UptrackError(ErrorCode.INVALID_TOKEN, "Invalid or revoked token.") from None
-            return False
-        return True
+                raise UptrackError(ErrorCode.INVALID_TOKEN, "Invalid or revoked token.")
+        return claimed
 
     def release_slots(self, token_hash: str, slots: Iterable[str]) -> None:
         gone = sorted(set(slots))
         if not gone:
             return
-        try:  # the condition keeps a deleted token from coming back as a key-only item
-            self._client.update_item(
-                TableName=self._table,
-                Key={KEY: {"S": token_hash}},
-                UpdateExpression="DELETE in_flight :gone",
-                ConditionExpression=f"attribute_exists({KEY})",
-                ExpressionAttributeValues={":gone": {"SS": gone}},
-            )
-        except ClientError as exc:
-            if not _condition_failed(exc):
-                raise
+        update_if(  # the condition keeps a deleted token from coming back as a key-only item
+            self._client,
+            TableName=self._table,
+            Key={KEY: {"S": token_hash}},
+            UpdateExpression="DELETE in_flight :gone",
+            ConditionExpression=f"attribute_exists({KEY})",
+            ExpressionAttributeValues={":gone": {"SS": gone}},
+        )
 
     def _refusal(self, token_hash: str, month: str, quota: int) -> UptrackError:
         """Tell apart why the conditional write failed: a missing/revoked token or a spent quota."""

@@ -16,14 +16,10 @@ from typing import Any, Final
 from botocore.exceptions import ClientError
 from uptrack.contract.errors import ErrorCode, UptrackError
 
+from uptrack_service.adapters.dynamodb_conditions import condition_failed, update_if
 from uptrack_service.models import ReferenceClip, Reservation, Status, UploadKind, UploadRecord
 
 KEY: Final = "upload_id"
-_CONDITION_FAILED: Final = "ConditionalCheckFailedException"
-
-
-def _failed_condition(exc: ClientError) -> bool:
-    return bool(exc.response.get("Error", {}).get("Code") == _CONDITION_FAILED)
 
 
 def _value(value: Any) -> dict[str, Any]:
@@ -149,20 +145,15 @@ class DynamoDbUploadStore:
         for i, status in enumerate(allowed_from):
             values[f":a{i}"] = {"S": status.value}
             allowed.append(f":a{i}")
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=self._key(upload_id),
-                UpdateExpression="SET " + ", ".join(sets),
-                ConditionExpression=f"attribute_exists({KEY}) AND #status IN ({', '.join(allowed)})",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-            )
-        except ClientError as exc:
-            if _failed_condition(exc):
-                return False
-            raise
-        return True
+        return update_if(
+            self._client,
+            TableName=self._table,
+            Key=self._key(upload_id),
+            UpdateExpression="SET " + ", ".join(sets),
+            ConditionExpression=f"attribute_exists({KEY}) AND #status IN ({', '.join(allowed)})",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
 
     def reserve(self, upload_id: str, stage: str, count: int, frames: int = 0) -> Reservation:
         try:
@@ -179,7 +170,7 @@ class DynamoDbUploadStore:
                 ReturnValues="ALL_NEW",
             )
         except ClientError as exc:
-            if not _failed_condition(exc):
+            if not condition_failed(exc):
                 raise
             record = self.get(upload_id)
             if record is None:
@@ -197,36 +188,28 @@ class DynamoDbUploadStore:
         )
 
     def subscribe(self, upload_id: str, connection_id: str, limit: int) -> bool:
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=self._key(upload_id),
-                UpdateExpression="ADD subscribers :connection",
-                ConditionExpression=(
-                    f"attribute_exists({KEY}) AND (attribute_not_exists(subscribers) OR size(subscribers) < :limit"
-                    " OR contains(subscribers, :id))"
-                ),
-                ExpressionAttributeValues={
-                    ":connection": {"SS": [connection_id]},
-                    ":id": {"S": connection_id},
-                    ":limit": {"N": str(limit)},
-                },
-            )
-        except ClientError as exc:
-            if _failed_condition(exc):
-                return False
-            raise
-        return True
+        return update_if(
+            self._client,
+            TableName=self._table,
+            Key=self._key(upload_id),
+            UpdateExpression="ADD subscribers :connection",
+            ConditionExpression=(
+                f"attribute_exists({KEY}) AND (attribute_not_exists(subscribers) OR size(subscribers) < :limit"
+                " OR contains(subscribers, :id))"
+            ),
+            ExpressionAttributeValues={
+                ":connection": {"SS": [connection_id]},
+                ":id": {"S": connection_id},
+                ":limit": {"N": str(limit)},
+            },
+        )
 
     def unsubscribe(self, upload_id: str, connection_id: str) -> None:
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=self._key(upload_id),
-                UpdateExpression="DELETE subscribers :connection",
-                ConditionExpression=f"attribute_exists({KEY})",
-                ExpressionAttributeValues={":connection": {"SS": [connection_id]}},
-            )
-        except ClientError as exc:
-            if not _failed_condition(exc):
-                raise
+        update_if(
+            self._client,
+            TableName=self._table,
+            Key=self._key(upload_id),
+            UpdateExpression="DELETE subscribers :connection",
+            ConditionExpression=f"attribute_exists({KEY})",
+            ExpressionAttributeValues={":connection": {"SS": [connection_id]}},
+        )
