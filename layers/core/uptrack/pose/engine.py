@@ -48,6 +48,10 @@ class EngineSettings:
     models_dir: Path = field(default_factory=lambda: REPO_MODELS_DIR)
 
 
+PERSON_DETECTOR_FILE = "blazepose_detector.onnx"
+"""BlazePose's person detector: BlazePose runs it, and photo mode counts people with it whatever model runs."""
+
+
 def create_estimator(settings: EngineSettings) -> PoseEstimator:
     """Load the ONNX files of one model family (the only place file names are spelled)."""
     directory = settings.models_dir
@@ -58,7 +62,7 @@ def create_estimator(settings: EngineSettings) -> PoseEstimator:
     if settings.model.startswith("blazepose_"):
         variant = settings.model.removeprefix("blazepose_")
         return BlazePose(
-            directory / "blazepose_detector.onnx",
+            directory / PERSON_DETECTOR_FILE,
             directory / f"blazepose_landmark_{variant}.onnx",
             settings.model,
             settings.threads,

@@ -17,13 +17,12 @@ from pathlib import Path
 
 from uptrack.contract.messages import WarningMessage
 from uptrack.pose.blazepose import BlazePose, BlazePoseDetector
-from uptrack.pose.engine import PoseEstimator
+from uptrack.pose.engine import PERSON_DETECTOR_FILE, PoseEstimator
 from uptrack.pose.geometry import Image, Roi
 from uptrack.pose.movenet import MoveNet
 from uptrack.pose.timing import StageTimer
 
 MULTIPLE_PEOPLE = "multiple_people"
-DETECTOR_FILE = "blazepose_detector.onnx"
 TILE_FRACTION = 0.6
 
 
@@ -38,7 +37,7 @@ def person_detector(estimator: PoseEstimator) -> BlazePoseDetector:
     if isinstance(estimator, BlazePose):
         return estimator.detector
     if isinstance(estimator, MoveNet):
-        return _detector_at(estimator.model.path.parent / DETECTOR_FILE)
+        return _detector_at(estimator.model.path.parent / PERSON_DETECTOR_FILE)
     raise TypeError(f"no person detector for {estimator.name}")
 
 
