@@ -154,8 +154,7 @@ class ExerciseDefinition:
     def criterion_label(self, name: str) -> str:
         """What a person reads for criterion `name`: the catalogue's label, else the label of a score every rep
         gets (depth, tempo)."""
-        labels = {c.name: c.label for c in self.criteria}
-        return labels.get(name) or SCORED_LABELS.get(name, name.replace("_", " "))
+        return {**SCORED_LABELS, **{c.name: c.label for c in self.criteria}}[name]
 
     def criterion_bar(self, name: str) -> float:
         """The score below which criterion `name` is a fault: where its cue fires, else `DEFAULT_BAR`."""
