@@ -7,6 +7,7 @@ screenshots (desktop and 390×844, during and after the analysis, a rep exercise
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 from pathlib import Path
@@ -107,6 +108,13 @@ class Browser:
         self.browser.close()
 
 
+def failed(form: dict[str, Any]) -> str:
+    """What the rep list shows of the criterion a rep failed: its label and score; empty when it failed none."""
+    name = form.get("failed_criterion")
+    scored = {c["name"]: c for c in form["criteria"]}
+    return f"{scored[name]['label']} {math.floor(scored[name]['score'] + 0.5)}" if name else ""  # JS Math.round
+
+
 def analyse(session: Browser, path: Path, folder: Path, name: str, exercise: str | None = None) -> None:
     page = session.page
     page.set_input_files("#file", str(path))
@@ -138,6 +146,8 @@ def test_a_rep_exercise_is_drawn_and_listed_at_desktop_and_phone_size(server: Se
             assert page.locator("#reps li .grade").all_inner_texts() == [
                 m["form_score"]["grade"] for m in messages if m["type"] == "counter" and not m.get("final")
             ]
+            forms = [m["form_score"] for m in messages if m["type"] == "counter" and not m.get("final")]
+            assert page.locator("#reps li .why").all_inner_texts() == [failed(f) for f in forms if failed(f)]
             assert "minGrade=C" in session.uploads[0] and "difficulty=easy" in session.uploads[0]
             seek(page, 7.0)
             assert drawn(page)["count"] == "2"
