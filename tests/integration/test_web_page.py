@@ -31,6 +31,7 @@ CHROMIUM_ARGS = [
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 PLANK_CLIP = "plank/plank_forearm_camera-cut_hold_no_reps_greendjpt.mp4"
+SWINGING_CURLS = "bicep_curl/curl_bad-form-3_then-good-form_bajpai.mp4"
 PHOTO = "photos/skimage_astronaut_upper_body.png"
 ANALYSIS_TIMEOUT_MS = 300_000
 
@@ -163,6 +164,23 @@ def test_a_rep_exercise_is_drawn_and_listed_at_desktop_and_phone_size(server: Se
             page.set_viewport_size(DESKTOP)
             shoot(page, folder, "squat-after")
             assert session.failures == [], "no page error and no failed request (favicon included)"
+        finally:
+            session.close()
+
+
+@pytest.mark.slow
+def test_the_rep_list_says_which_criterion_each_poor_rep_failed(server: Server, media_dir: Path) -> None:  # noqa: F811
+    with sync_api.sync_playwright() as playwright:
+        session = Browser(playwright, f"{server.info.base_url}/")
+        try:
+            analyse(session, media_dir / SWINGING_CURLS, Path(), "", "bicep_curl")
+            forms = [m["form_score"] for m in session.messages() if m["type"] == "counter" and not m.get("final")]
+            shown = session.page.locator("#reps li").all_inner_texts()
+            assert len(shown) == len(forms) == 4
+            for text, form in zip(shown, forms, strict=True):
+                assert text.endswith(failed(form)) if form["grade"] != "A" else "elbows" not in text
+            assert sum("elbows still" in text for text in shown) == 3, "the three swinging curls say why"
+            assert session.failures == []
         finally:
             session.close()
 
