@@ -63,7 +63,7 @@ def test_text_format_ends_with_a_summary_of_each_rep() -> None:
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0].startswith(f"{SAMPLE_VIDEO.name} · squat · 2 reps · grade ")
-    assert lines[1].split() == ["rep", "at", "grade", "score", "weakest"]
+    assert lines[1].split() == ["rep", "at", "grade", "score", "failed"]
     assert [line.split()[0] for line in lines[2:4]] == ["1", "2"]
     assert not any(line.startswith("{") for line in lines)
     assert done.stderr == ""

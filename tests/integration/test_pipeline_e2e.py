@@ -138,6 +138,8 @@ def test_presigned_upload_streams_the_same_messages_as_uptrack_analyze(stack: Lo
         )
     ]
     assert _bare(received) == _bare(expected)
+    forms = [m for m in received if m["type"] == "form_score"]
+    assert forms and all(m["criteria"] for m in forms)  # uptrack's per-rep criteria survive the cloud path
     progress = [m for m in received if m["type"] == "progress"]
     assert len(progress) == len(chunk_plan(info, settings)) and max(m["percent"] for m in progress) == 100.0
     assert any(frame["type"] == "message_link" for frame in subscriber.frames)  # keypoints_batch > 128 KB

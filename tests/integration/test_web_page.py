@@ -7,6 +7,7 @@ screenshots (desktop and 390×844, during and after the analysis, a rep exercise
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 from pathlib import Path
@@ -30,6 +31,7 @@ CHROMIUM_ARGS = [
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 PLANK_CLIP = "plank/plank_forearm_camera-cut_hold_no_reps_greendjpt.mp4"
+SWINGING_CURLS = "bicep_curl/curl_bad-form-3_then-good-form_bajpai.mp4"
 PHOTO = "photos/skimage_astronaut_upper_body.png"
 ANALYSIS_TIMEOUT_MS = 300_000
 
@@ -107,6 +109,13 @@ class Browser:
         self.browser.close()
 
 
+def failed(form: dict[str, Any]) -> str:
+    """What the rep list shows of the criterion a rep failed: its label and score; empty when it failed none."""
+    name = form.get("failed_criterion")
+    scored = {c["name"]: c for c in form["criteria"]}
+    return f"{scored[name]['label']} {math.floor(scored[name]['score'] + 0.5)}" if name else ""  # JS Math.round
+
+
 def analyse(session: Browser, path: Path, folder: Path, name: str, exercise: str | None = None) -> None:
     page = session.page
     page.set_input_files("#file", str(path))
@@ -138,6 +147,8 @@ def test_a_rep_exercise_is_drawn_and_listed_at_desktop_and_phone_size(server: Se
             assert page.locator("#reps li .grade").all_inner_texts() == [
                 m["form_score"]["grade"] for m in messages if m["type"] == "counter" and not m.get("final")
             ]
+            forms = [m["form_score"] for m in messages if m["type"] == "counter" and not m.get("final")]
+            assert page.locator("#reps li .why").all_inner_texts() == [failed(f) for f in forms if failed(f)]
             assert "minGrade=C" in session.uploads[0] and "difficulty=easy" in session.uploads[0]
             seek(page, 7.0)
             assert drawn(page)["count"] == "2"
@@ -153,6 +164,23 @@ def test_a_rep_exercise_is_drawn_and_listed_at_desktop_and_phone_size(server: Se
             page.set_viewport_size(DESKTOP)
             shoot(page, folder, "squat-after")
             assert session.failures == [], "no page error and no failed request (favicon included)"
+        finally:
+            session.close()
+
+
+@pytest.mark.slow
+def test_the_rep_list_says_which_criterion_each_poor_rep_failed(server: Server, media_dir: Path) -> None:  # noqa: F811
+    with sync_api.sync_playwright() as playwright:
+        session = Browser(playwright, f"{server.info.base_url}/")
+        try:
+            analyse(session, media_dir / SWINGING_CURLS, Path(), "", "bicep_curl")
+            forms = [m["form_score"] for m in session.messages() if m["type"] == "counter" and not m.get("final")]
+            shown = session.page.locator("#reps li").all_inner_texts()
+            assert len(shown) == len(forms) == 4
+            for text, form in zip(shown, forms, strict=True):
+                assert text.endswith(failed(form)) if form["grade"] != "A" else "elbows" not in text
+            assert sum("elbows still" in text for text in shown) == 3, "the three swinging curls say why"
+            assert session.failures == []
         finally:
             session.close()
 

@@ -16,6 +16,7 @@ from uptrack.contract.messages import (
     AnglesMessage,
     CameraPlacement,
     CounterMessage,
+    CriterionScore,
     EnvironmentMessage,
     ErrorMessage,
     ExerciseSummaryMessage,
@@ -55,6 +56,15 @@ SCHEMAS = REPO / "docs" / "schemas"
 NOSE = Keypoint(name="nose", x=0.51, y=0.12, z=-0.02, score=0.99)
 SHOULDER = Keypoint(name="left_shoulder", x=0.42, y=0.31, score=0.97)
 FORM = FormScore.of(86, 82.04)
+SWUNG = FormScore.of(
+    65.7,
+    68.7,
+    [
+        CriterionScore(name="depth", label="range of motion", score=100, bar=85),
+        CriterionScore(name="stability", label="elbows still", score=31.4, bar=70),
+    ],
+    "stability",
+)
 REFERENCE = ReferenceScore(
     overall_score=0.87,
     grade="A",
@@ -129,6 +139,16 @@ EXAMPLES: list[Any] = [
             interpretation=Interpretation(tone="partial", title="Moderate flexibility", text="50 degrees."),
             opinion=False,
         ),
+    ),
+    FormScoreMessage.of(SWUNG, timestamp_ms=8400),
+    ExerciseSummaryMessage(
+        exercise="bicep_curl",
+        counter=1,
+        avg_rep_score=65.7,
+        grade="D",
+        history=[
+            RepSummary(index=1, score=65.7, grade="D", form_score=SWUNG, start_ms=6400, end_ms=8400, duration_ms=2000)
+        ],
     ),
 ]
 
@@ -252,6 +272,19 @@ def test_counter_with_form_score_and_both_reference_families() -> None:
         "dtwScore",
         "distScore",
     }
+
+
+def test_form_score_criteria_are_uptracks_additions_to_posetrackers_fields() -> None:
+    wire = dump_message(FormScoreMessage.of(SWUNG))
+    assert wire["criteria"][1] == {"name": "stability", "label": "elbows still", "score": 31.4, "bar": 70.0}
+    assert wire["failed_criterion"] == "stability"
+    assert {"score": 65.7, "avg_score": 68.7, "grade": "D"}.items() <= wire.items()  # PoseTracker's, unchanged
+    vendor = parse_message({"type": "form_score", "score": 86.0, "avg_score": 82.0, "grade": "B"})
+    assert dump_message(vendor) == {"type": "form_score", "score": 86.0, "avg_score": 82.0, "grade": "B"}
+    passed = FormScore.of(95, 95, [CriterionScore(name="tempo", label="tempo", score=100, bar=70)])
+    assert "failed_criterion" not in dump_message(CounterMessage(current_count=1, form_score=passed))["form_score"]
+    with pytest.raises(ValidationError):
+        CriterionScore(name="depth", label="range of motion", score=101, bar=85)
 
 
 def test_final_counter_is_marked() -> None:

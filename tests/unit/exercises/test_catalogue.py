@@ -7,7 +7,7 @@ from uptrack.contract.errors import ErrorCode, UptrackError
 from uptrack.contract.params import parse_query
 from uptrack.exercises import duration_exercise_ids, exercise_ids, get_exercise
 from uptrack.exercises.analysis import analyze_exercise
-from uptrack.exercises.catalogue import EXERCISES, ExerciseDefinition
+from uptrack.exercises.catalogue import DEFAULT_BAR, EXERCISES, ExerciseDefinition
 from uptrack.exercises.signals import SIGNALS
 from uptrack.pose.keypoints import COCO_KEYPOINTS
 
@@ -44,10 +44,28 @@ def test_entry_is_consistent(exercise: ExerciseDefinition) -> None:
     assert exercise.views and exercise.phases
     criteria = {"depth", "tempo"} | {c.name for c in exercise.criteria}
     assert all(cue.criterion in criteria and cue.text for cue in exercise.cues)
+    labels = [exercise.criterion_label(name) for name in sorted(criteria)]
+    assert all(label and "_" not in label and len(label) <= 24 for label in labels), labels
+    assert all(0 < exercise.criterion_bar(name) <= 100 for name in criteria)
     if exercise.is_duration:
         assert exercise.bounds and not exercise.components
     else:
         assert exercise.components and not exercise.bounds
+
+
+def test_a_criterion_reads_its_label_from_the_catalogue_and_its_bar_from_its_cue() -> None:
+    curl = get_exercise("bicep_curl")
+    assert [curl.criterion_label(n) for n in ("depth", "tempo", "stability")] == [
+        "range of motion",
+        "tempo",
+        "elbows still",
+    ]
+    assert (curl.criterion_bar("depth"), curl.criterion_bar("stability"), curl.criterion_bar("symmetry")) == (
+        85,
+        70,
+        DEFAULT_BAR,
+    )
+    assert get_exercise("wall_sit").criterion_label("depth") == "thighs level"  # the entry's own label wins
 
 
 @pytest.mark.parametrize("exercise", [e for e in EXERCISES if not e.is_duration], ids=lambda e: e.id)

@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 from uptrack.exercises.catalogue import Tempo, get_exercise
 from uptrack.exercises.filters import bridge_gaps, clean, frames_for, running_median
-from uptrack.exercises.grading import DEPTH_AT_TARGET, depth_score, fired_cues, linear_score, tempo_score
+from uptrack.exercises.grading import (
+    DEPTH_AT_TARGET,
+    depth_score,
+    failed_criterion,
+    fired_cues,
+    linear_score,
+    tempo_score,
+)
 
 TIMES = np.arange(20) / 10.0
 
@@ -69,3 +76,11 @@ def test_cues_fire_below_their_bar_in_catalogue_order() -> None:
     assert fired_cues(squat, {"depth": 100, "tempo": 100, "stability": 100}) == ()
     cues = fired_cues(squat, {"depth": 60, "tempo": 50, "stability": 100})
     assert cues[0].startswith("Go lower") and len(cues) == 2
+
+
+def test_the_failed_criterion_is_the_lowest_below_its_bar() -> None:
+    squat = get_exercise("squat")  # bars: depth 85, stability 70 and tempo 70 (their cues), symmetry 70 (no cue)
+    assert failed_criterion(squat, {"depth": 90, "tempo": 75, "stability": 71, "symmetry": 70}) is None
+    assert failed_criterion(squat, {"depth": 80, "tempo": 100, "stability": 75}) == "depth"
+    assert failed_criterion(squat, {"depth": 80, "tempo": 100, "stability": 40, "symmetry": 60}) == "stability"
+    assert failed_criterion(squat, {"depth": 100, "symmetry": 69.9}) == "symmetry"

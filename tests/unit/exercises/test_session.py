@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TypeVar
 
 from uptrack.contract.grades import grade_for
@@ -19,7 +20,7 @@ from uptrack.contract.messages import (
 from uptrack.contract.params import AnalysisRequest
 from uptrack.exercises.analysis import ExerciseAnalysis, RepResult
 from uptrack.exercises.catalogue import get_exercise
-from uptrack.exercises.session import exercise_messages, messages_for
+from uptrack.exercises.session import exercise_messages, messages_for, rep_form
 
 from tests.unit.exercises.stick_figures import forearm_plank, nobody, series, squat_knees, standing
 
@@ -70,6 +71,30 @@ def test_every_counted_rep_sends_counter_and_form_score_then_final_and_summary()
     assert isinstance(summary, ExerciseSummaryMessage) and summary.counter == 3 and summary.grade == "B"
     first = summary.history[0]
     assert (first.index, first.start_ms, first.end_ms, first.duration_ms) == (1, 1000, 2000, 1000)
+
+
+def test_a_reps_form_lists_its_criteria_with_label_and_bar_and_names_the_one_it_failed() -> None:
+    squat = get_exercise("squat")
+    leaning = replace(rep(74, 1000), criteria={"depth": 90.0, "tempo": 100.0, "stability": 35.0, "symmetry": 60.0})
+    form = rep_form(leaning, 80, squat)
+    assert [(c.name, c.label, c.score, c.bar) for c in form.criteria or []] == [
+        ("depth", "range of motion", 90.0, 85.0),
+        ("tempo", "tempo", 100.0, 70.0),
+        ("stability", "chest up", 35.0, 70.0),
+        ("symmetry", "both knees alike", 60.0, 70.0),
+    ]
+    assert form.failed_criterion == "stability" and (form.score, form.avg_score, form.grade) == (74, 80, "C")
+    assert rep_form(rep(95, 1000), 95, squat).failed_criterion is None
+
+
+def test_every_rep_message_carries_the_reps_own_criteria() -> None:
+    messages = messages_for(ANALYSIS, AnalysisRequest(exercise="squat"), get_exercise("squat"))
+    kept = [r for r in ANALYSIS.candidates if r.counted]
+    forms = of_type(messages, FormScoreMessage)
+    assert [[c.score for c in f.criteria or []] for f in forms] == [[r.score] for r in kept]
+    assert [f.failed_criterion for f in forms] == [None, "depth", None]  # depth 72 and 85 against a bar of 85
+    summary = of_type(messages, ExerciseSummaryMessage)[0]
+    assert [r.form_score.failed_criterion for r in summary.history if r.form_score] == [None, "depth", None]
 
 
 def test_min_grade_drops_reps_below_it_and_renumbers_the_rest() -> None:

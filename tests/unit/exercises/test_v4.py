@@ -40,6 +40,9 @@ def test_v4_squat_is_graded_on_depth_only_and_sends_no_recommendations() -> None
     scores = [c.form_score.score for c in counters if c.form_score]
     assert scores == pytest.approx([75.0, 100.0], abs=0.5)  # knee 105° and 90°, side view
     assert [c.form_score.grade for c in counters if c.form_score] == ["C", "A"]
+    assert [[(k.name, k.score) for k in c.form_score.criteria or []] for c in counters if c.form_score] == [
+        [("depth", s)] for s in scores
+    ]  # V4 grades this on depth alone: its one criterion
     assert not [m for m in messages if isinstance(m, RecommendationsMessage)]
     summary = next(m for m in messages if isinstance(m, ExerciseSummaryMessage))
     assert [r.grade for r in summary.history] == ["C", "A"] and summary.grade == "B"

@@ -7,7 +7,7 @@ from typing import Any
 
 from uptrack.exercises.catalogue import EXERCISES
 from uptrack_service.cli.commands.exercises import id_list, rows
-from uptrack_service.cli.output import TextReport, error_line, weakest_criterion
+from uptrack_service.cli.output import TextReport, error_line, failed_criterion
 
 
 def report(messages: list[dict[str, Any]], hold: bool = False, outputs: dict[str, str] | None = None) -> str:
@@ -24,21 +24,27 @@ def rep(count: int, at_ms: int, grade: str, score: float, **extra: Any) -> dict[
     return {"type": "counter", "timestampMs": at_ms, "current_count": count, "form_score": form}
 
 
-def test_reps_are_listed_with_grade_score_and_weakest_criterion() -> None:
+def criterion(name: str, label: str, score: float, bar: float = 70.0) -> dict[str, Any]:
+    return {"name": name, "label": label, "score": score, "bar": bar}
+
+
+def test_reps_are_listed_with_grade_score_and_the_criterion_they_failed() -> None:
+    swing = [criterion("depth", "range of motion", 100.0, 85.0), criterion("stability", "elbows still", 31.4)]
     text = report(
         [
-            rep(1, 3300, "A", 96.0, criteria={"depth": 98.0, "tempo": 90.0}),
-            rep(2, 6400, "C", 71.0, criteria={"depth": {"score": 40.0}, "tempo": {"score": 95.0}}),
+            rep(1, 3300, "A", 96.0, criteria=[criterion("depth", "range of motion", 98.0, 85.0)]),
+            rep(2, 6400, "D", 65.7, criteria=swing, failed_criterion="stability"),
             {"type": "counter", "current_count": 2, "final": True},
-            {"type": "exercise_summary", "exercise": "squat", "counter": 2, "grade": "B", "avg_rep_score": 83.5},
+            {"type": "exercise_summary", "exercise": "bicep_curl", "counter": 2, "grade": "C", "avg_rep_score": 80.9},
         ],
-        outputs={"plot": "angles.png"},
+        outputs={"plot": "curl.png"},
     )
     lines = text.splitlines()
-    assert lines[0] == "clip.mp4 · squat · 2 reps · grade B (score 84)"
-    assert lines[2].split() == ["1", "3.3", "s", "A", "96", "tempo"]
-    assert lines[3].split() == ["2", "6.4", "s", "C", "71", "depth"]
-    assert "plot     angles.png" in lines
+    assert lines[0] == "clip.mp4 · bicep_curl · 2 reps · grade C (score 81)"
+    assert lines[1].split() == ["rep", "at", "grade", "score", "failed"]
+    assert lines[2].split() == ["1", "3.3", "s", "A", "96", "-"]
+    assert lines[3].split() == ["2", "6.4", "s", "D", "66", "elbows", "still", "31"]
+    assert "plot     curl.png" in lines
 
 
 def test_a_hold_is_in_seconds() -> None:
@@ -63,9 +69,11 @@ def test_an_error_names_the_ids_it_probably_meant() -> None:
     assert "`uptrack exercises`" in error_line(error)
 
 
-def test_weakest_criterion_needs_scores() -> None:
-    assert weakest_criterion({"score": 80}) is None
-    assert weakest_criterion({"criteria": {"depth": 50, "symmetry": 20}}) == "symmetry"
+def test_the_failed_criterion_is_read_from_the_message_not_guessed() -> None:
+    measured = [criterion("depth", "range of motion", 60.0, 85.0), criterion("tempo", "tempo", 50.0)]
+    assert failed_criterion({"score": 80, "criteria": measured}) is None  # the service said none failed
+    assert failed_criterion({"criteria": measured, "failed_criterion": "depth"}) == "range of motion 60"
+    assert failed_criterion({"failed_criterion": "lockout"}) == "lockout"  # a sender without the scores
 
 
 def test_the_exercise_table_covers_the_catalogue() -> None:

@@ -115,17 +115,44 @@ class PostureMessage(BaseMessage):
     requirements: list[str] = Field(default_factory=list)
 
 
+class CriterionScore(_Wire):
+    """uptrack's own: one form criterion measured on a rep (0–100) and its `bar`, below which it is a fault."""
+
+    name: str
+    label: str
+    score: Score100
+    bar: Score100
+
+
 class FormScore(_Wire):
-    """Grade of a counted rep (0–100 scores): the authoritative grade lives in `counter.form_score`."""
+    """Grade of a counted rep (0–100 scores): the authoritative grade lives in `counter.form_score`.
+
+    uptrack adds why: `criteria`, every criterion measured on the rep, and `failed_criterion`, the name of the
+    lowest-scoring one below its bar (absent when none is), so an app or a plot can say what cost a rep its grade.
+    """
 
     score: Score100
     avg_score: Score100
     grade: Grade
+    criteria: list[CriterionScore] | None = None
+    failed_criterion: str | None = None
 
     @classmethod
-    def of(cls, score: float, avg_score: float) -> Self:
+    def of(
+        cls,
+        score: float,
+        avg_score: float,
+        criteria: Sequence[CriterionScore] | None = None,
+        failed_criterion: str | None = None,
+    ) -> Self:
         """Scores rounded to one decimal; the grade follows the rep's own score."""
-        return cls(score=round(score, 1), avg_score=round(avg_score, 1), grade=grade_for(score))
+        return cls(
+            score=round(score, 1),
+            avg_score=round(avg_score, 1),
+            grade=grade_for(score),
+            criteria=list(criteria) if criteria is not None else None,
+            failed_criterion=failed_criterion,
+        )
 
 
 class ReferenceScore(_Wire):
@@ -181,16 +208,18 @@ class CounterMessage(BaseMessage):
 
 
 class FormScoreMessage(BaseMessage):
-    """Convenience copy of a rep's form score (§3.8); never sent for reps below `minGrade`."""
+    """Convenience copy of a rep's form score (§3.8), criteria included; never sent for reps below `minGrade`."""
 
     type: Literal["form_score"] = "form_score"
     score: Score100
     avg_score: Score100
     grade: Grade
+    criteria: list[CriterionScore] | None = None
+    failed_criterion: str | None = None
 
     @classmethod
     def of(cls, form: FormScore, **base: Any) -> Self:
-        return cls(score=form.score, avg_score=form.avg_score, grade=form.grade, **base)
+        return cls(**form.model_dump(), **base)
 
 
 class ProgressionMessage(BaseMessage):

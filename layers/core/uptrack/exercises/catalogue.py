@@ -93,6 +93,8 @@ class Criterion:
     bad: float
     weight: float = 1.0
     views: frozenset[View] = frozenset({"front", "side"})
+    label: str = field(kw_only=True)
+    """What a person reads for it (a plot, a rep table, an app's rep list): a few words, the fault it catches."""
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,16 @@ class ExerciseDefinition:
     def is_duration(self) -> bool:
         return self.kind == "duration"
 
+    def criterion_label(self, name: str) -> str:
+        """What a person reads for criterion `name`: the catalogue's label, else the label of a score every rep
+        gets (depth, tempo)."""
+        return {**SCORED_LABELS, **{c.name: c.label for c in self.criteria}}[name]
+
+    def criterion_bar(self, name: str) -> float:
+        """The score below which criterion `name` is a fault: where its cue fires, else `DEFAULT_BAR`."""
+        bars = [cue.below for cue in self.cues if cue.criterion == name]
+        return min(bars) if bars else DEFAULT_BAR
+
     @property
     def sides(self) -> tuple[str, ...]:
         """Suffixes of the component signals, one counting track each."""
@@ -160,6 +172,13 @@ class ExerciseDefinition:
         names |= {c.signal for c in self.criteria if c.reduce != "side_gap"}
         names |= {f"{c.signal}_{side}" for c in self.criteria if c.reduce == "side_gap" for side in ("left", "right")}
         return frozenset(names | {b.signal for b in self.bounds} | POSTURE_SIGNALS)
+
+
+SCORED_LABELS: Final[Mapping[str, str]] = {"depth": "range of motion", "tempo": "tempo"}
+"""Labels of the two scores every rep gets from the grader itself, not from a catalogue `Criterion`."""
+
+DEFAULT_BAR: Final = 70.0
+"""A criterion's bar when no cue names it: below 70 the criterion alone would grade the rep D or worse."""
 
 
 def _lv(easy: float, medium: float, hard: float) -> Levels:
@@ -178,7 +197,7 @@ def _pose_hold(
     """A held pose (yoga, mobility): held while every bound is met, graded on how deep one measure goes
     (`depth`: the signal, its good and its bad mean)."""
     signal, good, bad = depth
-    criteria = (Criterion("depth", signal, "mean", good=good, bad=bad),)
+    criteria = (Criterion("depth", signal, "mean", good=good, bad=bad, label="depth of the pose"),)
     return ExerciseDefinition(
         exercise_id, name, "duration", required, views, posture, ("hold",), criteria=criteria, bounds=bounds
     )
@@ -202,11 +221,19 @@ _CURL = (
     Component("elbow_angle", rest=155, target=_lv(85, 70, 55), ideal=45),
     Component("wrist_over_elbow", rest=-0.9, target=_lv(0.1, 0.35, 0.55), ideal=0.7),
 )
-_KNEE_SYMMETRY = Criterion("symmetry", "knee_angle", "side_gap", good=10, bad=50, weight=0.1, views=_FRONT)
-_ELBOW_SYMMETRY = Criterion("symmetry", "elbow_angle", "side_gap", good=10, bad=50, weight=0.1, views=_FRONT)
-_ARM_SYMMETRY = Criterion("symmetry", "shoulder_angle", "side_gap", good=10, bad=50, weight=0.1, views=_FRONT)
-_STRICT_ELBOWS = Criterion("stability", "shoulder_angle", "max", good=15, bad=40, weight=0.5, views=_SIDE)
-_UPRIGHT_TRUNK = Criterion("stability", "torso_incline", "max", good=15, bad=45, weight=0.2)
+_KNEE_SYMMETRY = Criterion(
+    "symmetry", "knee_angle", "side_gap", good=10, bad=50, weight=0.1, views=_FRONT, label="both knees alike"
+)
+_ELBOW_SYMMETRY = Criterion(
+    "symmetry", "elbow_angle", "side_gap", good=10, bad=50, weight=0.1, views=_FRONT, label="both arms alike"
+)
+_ARM_SYMMETRY = Criterion(
+    "symmetry", "shoulder_angle", "side_gap", good=10, bad=50, weight=0.1, views=_FRONT, label="both arms alike"
+)
+_STRICT_ELBOWS = Criterion(
+    "stability", "shoulder_angle", "max", good=15, bad=40, weight=0.5, views=_SIDE, label="elbows still"
+)
+_UPRIGHT_TRUNK = Criterion("stability", "torso_incline", "max", good=15, bad=45, weight=0.2, label="upright torso")
 _JACK = (
     Component("shoulder_angle", rest=25, target=_lv(100, 120, 140), ideal=150, weight=1.0),
     Component("ankle_spread", rest=0.3, target=_lv(0.6, 0.8, 1.0), ideal=1.1, weight=0.5, views=_FRONT),
@@ -231,7 +258,10 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
         phases=_REP_PHASES,
         components=(_KNEE_DEPTH, _HIP_DEPTH),
         tempo=Tempo(counted=(0.7, 12.0), ideal=(1.0, 5.0)),
-        criteria=(Criterion("stability", "torso_incline", "max", good=45, bad=75, weight=0.2), _KNEE_SYMMETRY),
+        criteria=(
+            Criterion("stability", "torso_incline", "max", good=45, bad=75, weight=0.2, label="chest up"),
+            _KNEE_SYMMETRY,
+        ),
         cues=(
             Cue("depth", 85, "Go lower: bend your knees until your thighs are parallel to the floor."),
             Cue("stability", 70, "Keep your chest up and your back straight."),
@@ -252,7 +282,9 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
         ),
         tempo=Tempo(counted=(0.5, 10.0), ideal=(0.8, 4.0)),
         criteria=(
-            Criterion("body_line", "body_line", "min", good=160, bad=130, weight=0.25, views=_SIDE),
+            Criterion(
+                "body_line", "body_line", "min", good=160, bad=130, weight=0.25, views=_SIDE, label="straight body"
+            ),
             _ELBOW_SYMMETRY,
         ),
         weights={"depth": 0.5, "tempo": 0.1},
@@ -291,7 +323,7 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
         phases=_REP_PHASES,
         components=(Component("front_knee_angle", rest=170, target=_lv(130, 115, 105), ideal=95),),
         tempo=Tempo(counted=(0.7, 12.0), ideal=(1.0, 5.0)),
-        criteria=(Criterion("stability", "torso_incline", "max", good=30, bad=60, weight=0.2),),
+        criteria=(Criterion("stability", "torso_incline", "max", good=30, bad=60, weight=0.2, label="chest up"),),
         cues=(
             Cue("depth", 85, "Sit deeper into the bent leg and keep the other leg straight."),
             Cue("stability", 70, "Keep your chest up."),
@@ -376,7 +408,10 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
             Component("wrist_over_shoulder", rest=0.5, target=_lv(1.3, 1.6, 1.75), ideal=1.85),
         ),
         tempo=Tempo(counted=(0.6, 10.0), ideal=(1.2, 4.0)),
-        criteria=(Criterion("stability", "torso_incline", "max", good=10, bad=30, weight=0.2), _ELBOW_SYMMETRY),
+        criteria=(
+            Criterion("stability", "torso_incline", "max", good=10, bad=30, weight=0.2, label="no leaning back"),
+            _ELBOW_SYMMETRY,
+        ),
         weights={"depth": 0.5, "tempo": 0.1},
         cues=(
             Cue("depth", 85, "Press all the way up until your arms are straight."),
@@ -397,7 +432,10 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
             Component("elbow_over_shoulder", rest=-0.95, target=_lv(-0.4, -0.25, -0.1), ideal=0.0, weight=0.5),
         ),
         tempo=Tempo(counted=(0.6, 10.0), ideal=(1.5, 5.0)),
-        criteria=(Criterion("control", "shoulder_angle", "max", good=100, bad=130, weight=0.2), _ARM_SYMMETRY),
+        criteria=(
+            Criterion("control", "shoulder_angle", "max", good=100, bad=130, weight=0.2, label="no swing up"),
+            _ARM_SYMMETRY,
+        ),
         cues=(
             Cue("depth", 85, "Raise your arms to shoulder height."),
             Cue("control", 70, "Stop at shoulder height; don't swing the weights up."),
@@ -460,7 +498,10 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
             Component("shoulder_over_wrist", rest=-1.7, target=_lv(-1.1, -0.9, -0.7), ideal=-0.5),
         ),
         tempo=Tempo(counted=(0.8, 12.0), ideal=(1.5, 6.0)),
-        criteria=(Criterion("stability", "torso_incline", "max", good=15, bad=40, weight=0.2), _ELBOW_SYMMETRY),
+        criteria=(
+            Criterion("stability", "torso_incline", "max", good=15, bad=40, weight=0.2, label="no kipping"),
+            _ELBOW_SYMMETRY,
+        ),
         weights={"depth": 0.5, "tempo": 0.1},
         cues=(
             Cue("depth", 85, "Pull until your chin clears the bar, then lower to straight arms."),
@@ -480,7 +521,7 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
             Bound("torso_incline", low=_lv(55, 60, 65)),
             Bound("shoulder_over_elbow", low=_lv(0.6, 0.6, 0.6)),
         ),
-        criteria=(Criterion("body_line", "body_line", "mean", good=172, bad=145),),
+        criteria=(Criterion("body_line", "body_line", "mean", good=172, bad=145, label="hips in line"),),
         cues=(Cue("body_line", 70, "Keep your hips in line with your shoulders and ankles."),),
     ),
     ExerciseDefinition(
@@ -496,7 +537,7 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
             Bound("hip_height", low=_lv(0.3, 0.3, 0.3), high=_lv(0.8, 0.72, 0.65)),
             Bound("torso_incline", high=_lv(40, 35, 30)),
         ),
-        criteria=(Criterion("depth", "knee_angle", "mean", good=90, bad=130),),
+        criteria=(Criterion("depth", "knee_angle", "mean", good=90, bad=130, label="thighs level"),),
         cues=(Cue("depth", 70, "Slide lower until your thighs are parallel to the floor."),),
     ),
     ExerciseDefinition(
@@ -508,7 +549,7 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
         posture="upright",
         phases=("hold",),
         bounds=(Bound("foot_lift", low=_lv(0.25, 0.4, 0.6)), Bound("torso_incline", high=_lv(35, 25, 20))),
-        criteria=(Criterion("stability", "torso_incline", "mean", good=5, bad=30),),
+        criteria=(Criterion("stability", "torso_incline", "mean", good=5, bad=30, label="upright torso"),),
         cues=(Cue("stability", 70, "Stand tall and keep your hips level."),),
     ),
     ExerciseDefinition(
@@ -520,7 +561,7 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
         posture="upright",
         phases=("hold",),
         bounds=(Bound("right_foot_lift", low=_lv(0.25, 0.4, 0.6)), Bound("torso_incline", high=_lv(35, 25, 20))),
-        criteria=(Criterion("stability", "torso_incline", "mean", good=5, bad=30),),
+        criteria=(Criterion("stability", "torso_incline", "mean", good=5, bad=30, label="upright torso"),),
         cues=(Cue("stability", 70, "Stand tall on your left leg and keep your hips level."),),
     ),
     ExerciseDefinition(
@@ -532,7 +573,7 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
         posture="upright",
         phases=("hold",),
         bounds=(Bound("left_foot_lift", low=_lv(0.25, 0.4, 0.6)), Bound("torso_incline", high=_lv(35, 25, 20))),
-        criteria=(Criterion("stability", "torso_incline", "mean", good=5, bad=30),),
+        criteria=(Criterion("stability", "torso_incline", "mean", good=5, bad=30, label="upright torso"),),
         cues=(Cue("stability", 70, "Stand tall on your right leg and keep your hips level."),),
     ),
     ExerciseDefinition(
@@ -548,7 +589,9 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
             Component("hip_angle", rest=90, target=_lv(150, 160, 168), ideal=178, views=_SIDE),
         ),
         tempo=Tempo(counted=(1.0, 15.0), ideal=(1.5, 6.0)),
-        criteria=(Criterion("lockout", "hip_angle", "max", good=170, bad=145, weight=0.2, views=_SIDE),),
+        criteria=(
+            Criterion("lockout", "hip_angle", "max", good=170, bad=145, weight=0.2, views=_SIDE, label="hip lockout"),
+        ),
         cues=(
             Cue("depth", 85, "Stand all the way up: hips and knees locked out at the top."),
             Cue("lockout", 70, "Squeeze your hips through at the top: no leaning back, no soft hips."),
@@ -609,7 +652,9 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
         phases=("legs down", "raising", "legs up", "lowering"),
         components=(Component("body_line", rest=160, target=_lv(135, 125, 115), ideal=90),),
         tempo=Tempo(counted=(0.8, 12.0), ideal=(1.5, 6.0)),
-        criteria=(Criterion("straight_legs", "knee_angle", "min", good=165, bad=100, weight=0.2),),
+        criteria=(
+            Criterion("straight_legs", "knee_angle", "min", good=165, bad=100, weight=0.2, label="straight legs"),
+        ),
         cues=(
             Cue("depth", 85, "Raise your legs until they point at the ceiling."),
             Cue("straight_legs", 70, "Keep your legs straight as you raise them."),
@@ -663,7 +708,7 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
             Bound("torso_incline", low=_lv(40, 45, 50), cue="Lie on your side, propped on one arm."),
             Bound("support_arm", low=_lv(0.5, 0.6, 0.7), cue="Put your supporting elbow under your shoulder."),
         ),
-        criteria=(Criterion("body_line", "body_line", "mean", good=175, bad=150),),
+        criteria=(Criterion("body_line", "body_line", "mean", good=175, bad=150, label="hips up"),),
         cues=(Cue("body_line", 70, "Keep your hips up in line with your shoulders and ankles."),),
     ),
     _pose_hold(
@@ -768,7 +813,7 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
             Bound("torso_incline", low=_lv(20, 25, 30), high=_lv(70, 65, 60), cue="Lift your chest off the mat."),
             Bound("hip_height", high=_lv(0.4, 0.35, 0.3), cue="Keep your hips and legs on the mat."),
         ),
-        criteria=(Criterion("depth", "elbow_angle", "mean", good=170, bad=120),),
+        criteria=(Criterion("depth", "elbow_angle", "mean", good=170, bad=120, label="chest lifted"),),
         cues=(Cue("depth", 70, "Straighten your arms to lift your chest higher."),),
     ),
     _pose_hold(

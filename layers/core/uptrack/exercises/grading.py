@@ -122,3 +122,9 @@ def grade_rep(
 def fired_cues(exercise: ExerciseDefinition, scores: Mapping[str, float]) -> tuple[str, ...]:
     """Cue texts of every rule whose criterion scored below its bar, in catalogue order."""
     return tuple(cue.text for cue in exercise.cues if cue.criterion in scores and scores[cue.criterion] < cue.below)
+
+
+def failed_criterion(exercise: ExerciseDefinition, scores: Mapping[str, float]) -> str | None:
+    """The criterion that most explains a poor rep: the lowest-scoring one below its bar, None when none is."""
+    failed = {name: score for name, score in scores.items() if score < exercise.criterion_bar(name)}
+    return min(failed, key=lambda name: failed[name]) if failed else None

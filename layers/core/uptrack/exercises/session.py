@@ -1,11 +1,11 @@
 """PoseTracker messages for one analysed clip (contract §3.5–§3.14), in video-time order.
 
 Order: `posture` until the exercise starts, `progression` through each attempt or into the hold (when asked,
-`uptrack.exercises.progression`), then per counted rep a `counter` (carrying the authoritative `form_score`) and a
-convenience `form_score` message, `recommendations` after an attempt whose cues fired (when asked), and at the end
-the `counter` with `final: true` and the `exercise_summary`. `minGrade` is applied here: reps below it are not
-counted, send no counter and no form_score, and the kept reps are numbered 1, 2, 3... Holds count whole seconds
-and ignore it.
+`uptrack.exercises.progression`), then per counted rep a `counter` (carrying the authoritative `form_score`, with
+the criteria that made it and the one that failed) and a convenience `form_score` message, `recommendations` after
+an attempt whose cues fired (when asked), and at the end the `counter` with `final: true` and the
+`exercise_summary`. `minGrade` is applied here: reps below it are not counted, send no counter and no form_score,
+and the kept reps are numbered 1, 2, 3... Holds count whole seconds and ignore it.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from uptrack.contract.grades import grade_at_least, grade_for
 from uptrack.contract.messages import (
     BaseMessage,
     CounterMessage,
+    CriterionScore,
     ExerciseSummaryMessage,
     FormScore,
     FormScoreMessage,
@@ -28,6 +29,7 @@ from uptrack.contract.messages import (
 from uptrack.contract.params import AnalysisRequest, effective_min_grade
 from uptrack.exercises.analysis import ExerciseAnalysis, PostureState, RepResult, analyze_exercise
 from uptrack.exercises.catalogue import ExerciseDefinition
+from uptrack.exercises.grading import failed_criterion
 from uptrack.pose.series import PoseSeries
 
 _DIRECTIONS = {frozenset({"front"}): "face-camera", frozenset({"side"}): "profile-camera"}
@@ -54,7 +56,7 @@ def messages_for(
     if exercise.is_duration:
         body, final = _hold_messages(analysis)
     else:
-        body, final = _rep_messages(analysis, kept_reps(analysis, request, exercise))
+        body, final = _rep_messages(analysis, kept_reps(analysis, request, exercise), exercise)
     timed.extend((m.timestamp_ms or 0, 2, m) for m in body)
     timed.extend((start, 2, _mismatch(start, end, exercise)) for start, end in analysis.mismatches)
     if request.recommendations:
@@ -110,7 +112,18 @@ def _posture(state: PostureState, exercise: ExerciseDefinition) -> PostureMessag
     )
 
 
-def _rep_messages(analysis: ExerciseAnalysis, reps: Sequence[RepResult]) -> tuple[list[BaseMessage], list[BaseMessage]]:
+def rep_form(rep: RepResult, avg_score: float, exercise: ExerciseDefinition) -> FormScore:
+    """A rep's form score with the criteria that made it and the one that failed (if any)."""
+    criteria = [
+        CriterionScore(name=name, label=exercise.criterion_label(name), score=score, bar=exercise.criterion_bar(name))
+        for name, score in rep.criteria.items()
+    ]
+    return FormScore.of(rep.score, avg_score, criteria, failed_criterion(exercise, rep.criteria))
+
+
+def _rep_messages(
+    analysis: ExerciseAnalysis, reps: Sequence[RepResult], exercise: ExerciseDefinition
+) -> tuple[list[BaseMessage], list[BaseMessage]]:
     """Per kept rep: counter + form_score at the moment it completed; then the final counter and the summary."""
     body: list[BaseMessage] = []
     history: list[RepSummary] = []
@@ -118,7 +131,7 @@ def _rep_messages(analysis: ExerciseAnalysis, reps: Sequence[RepResult]) -> tupl
     form: FormScore | None = None
     for index, rep in enumerate(reps, start=1):
         total += rep.score
-        form = FormScore.of(rep.score, total / index)
+        form = rep_form(rep, total / index, exercise)
         body.append(CounterMessage(current_count=index, form_score=form, timestamp_ms=rep.end_ms))
         body.append(FormScoreMessage.of(form, timestamp_ms=rep.end_ms))
         history.append(

@@ -93,16 +93,17 @@ def v4_messages(series: PoseSeries, request: AnalysisRequest, exercise: Exercise
 
 
 def rescore(analysis: ExerciseAnalysis, signals: Mapping[str, Floats]) -> ExerciseAnalysis:
-    """Every attempt with its V4 score (depth-only where V4 defines a metric) and V4 letter."""
+    """Every attempt with its V4 score (depth-only where V4 defines a metric, so depth is its one criterion) and
+    V4 letter."""
     depth = V4_SCORES.get((analysis.exercise, analysis.view))
     times_ms = signals["times_ms"]
 
     def v4(rep: RepResult) -> RepResult:
-        score = rep.score
-        if depth is not None:
-            value = _reduce(signals[depth.signal], times_ms, rep, depth.reduce)
-            score = round(linear_score(value, depth.ideal, depth.worst), 1) if np.isfinite(value) else 0.0
-        return replace(rep, score=score, grade=grade_for(score, v4=True))
+        if depth is None:
+            return replace(rep, grade=grade_for(rep.score, v4=True))
+        value = _reduce(signals[depth.signal], times_ms, rep, depth.reduce)
+        score = round(linear_score(value, depth.ideal, depth.worst), 1) if np.isfinite(value) else 0.0
+        return replace(rep, score=score, grade=grade_for(score, v4=True), criteria={"depth": score})
 
     return replace(analysis, candidates=tuple(v4(r) for r in analysis.candidates))
 

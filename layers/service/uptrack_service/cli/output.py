@@ -4,7 +4,7 @@
 nothing else there; a progress bar goes to stderr only when stderr is a terminal and stdout is not, so the two
 never share a line. `--format text` (the default in a terminal) keeps one live line (progress, elapsed time, reps
 so far, last grade), prints warnings as they come, and ends with a summary: each rep with its time, grade, score
-and weakest criterion, the totals, where the outputs went, and a hint when nothing was counted.
+and the criterion it failed, the totals, where the outputs went, and a hint when nothing was counted.
 """
 
 from __future__ import annotations
@@ -61,14 +61,17 @@ class JsonLines:
             sys.stderr.write("\n")
 
 
-def weakest_criterion(form_score: Mapping[str, Any]) -> str | None:
-    """The criterion that scored lowest in a rep's `form_score.criteria` (name -> score, or name -> {score})."""
-    criteria = form_score.get("criteria")
-    if not isinstance(criteria, Mapping) or not criteria:
+def failed_criterion(form_score: Mapping[str, Any]) -> str | None:
+    """What cost a rep its grade, as a person reads it: the label and score of `form_score.failed_criterion`
+    (e.g. "elbows still 31"); None when no criterion fell below its bar."""
+    name = form_score.get("failed_criterion")
+    if not name:
         return None
-    scores = {name: value.get("score") if isinstance(value, Mapping) else value for name, value in criteria.items()}
-    numeric = {name: float(score) for name, score in scores.items() if isinstance(score, int | float)}
-    return min(numeric, key=lambda name: numeric[name]) if numeric else None
+    measured = {c.get("name"): c for c in form_score.get("criteria") or [] if isinstance(c, Mapping)}
+    criterion = measured.get(name, {})
+    score = criterion.get("score")
+    label = str(criterion.get("label") or name)
+    return f"{label} {float(score):.0f}" if isinstance(score, int | float) else label
 
 
 @dataclass
@@ -178,7 +181,7 @@ class TextReport:
     def _rep_table(self) -> list[str]:
         if not self.seen.reps:
             return []
-        rows = [("rep", "at", "grade", "score", "weakest")]
+        rows = [("rep", "at", "grade", "score", "failed")]
         for rep in self.seen.reps:
             score = rep["form_score"]
             rows.append(
@@ -187,7 +190,7 @@ class TextReport:
                     f"{float(rep.get('timestampMs') or 0) / 1000:.1f} s",
                     str(score.get("grade")),
                     f"{float(score.get('score') or 0):.0f}",
-                    weakest_criterion(score) or "-",
+                    failed_criterion(score) or "-",
                 )
             )
         widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]

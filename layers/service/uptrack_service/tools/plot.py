@@ -2,7 +2,9 @@
 
 Drawn with OpenCV (no plotting library). The curve is computed exactly as the rep counter sees it: the smoothed
 keypoints of `keypoints_batch`, the catalogue's signal function, the counter's gap-bridging median. Reps come
-from `exercise_summary.history` (so `minGrade` applies); a hold shades the seconds that were counted.
+from `exercise_summary.history` (so `minGrade` applies); a hold shades the seconds that were counted. A rep
+graded below A is marked with the criterion it failed (`form_score.failed_criterion`, by its catalogue label),
+so the plot says why it lost its grade.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from uptrack.contract.messages import (
     ExerciseSummaryMessage,
     KeypointsBatchMessage,
     KeypointsMessage,
+    RepSummary,
 )
 from uptrack.contract.params import AnalysisRequest, Difficulty
 from uptrack.exercises.catalogue import JUMP_EXERCISE_IDS, ExerciseDefinition, get_exercise
@@ -43,6 +46,9 @@ INK = (40, 40, 40)
 GRID = (225, 225, 225)
 CURVE = (160, 80, 20)  # BGR
 HOLD_COLOUR = (200, 170, 110)
+WHY_COLOUR = (20, 20, 150)
+"""Dark red: the failed criterion written under a rep's grade."""
+WHY_SCALE = 0.5
 
 
 class PlotError(Exception):
@@ -57,6 +63,8 @@ class Span:
     end_ms: int
     label: str
     colour: tuple[int, int, int]
+    why: str | None = None
+    """The failed criterion's label, for a rep graded below A that failed one."""
 
 
 class PlotRecorder:
@@ -122,13 +130,28 @@ def spans(messages: Sequence[BaseMessage]) -> list[Span]:
     summary = next((m for m in messages if isinstance(m, ExerciseSummaryMessage)), None)
     if summary is not None and summary.history:
         return [
-            Span(rep.start_ms, rep.end_ms, f"#{rep.index} {rep.grade} {rep.score:.0f}", GRADE_COLOURS[rep.grade])
+            Span(
+                rep.start_ms,
+                rep.end_ms,
+                f"#{rep.index} {rep.grade} {rep.score:.0f}",
+                GRADE_COLOURS[rep.grade],
+                _why(rep),
+            )
             for rep in summary.history
         ]
     ticks = [m.timestamp_ms or 0 for m in messages if isinstance(m, CounterMessage) and not m.final]
     if not ticks:
         return []
     return [Span(max(ticks[0] - 1000, 0), ticks[-1], f"held {len(ticks)} s", HOLD_COLOUR)]
+
+
+def _why(rep: RepSummary) -> str | None:
+    """The label of the criterion a rep below A failed; None for an A rep or one that failed none."""
+    form = rep.form_score
+    if rep.grade == "A" or form is None or form.failed_criterion is None:
+        return None
+    labels = {criterion.name: criterion.label for criterion in form.criteria or []}
+    return labels.get(form.failed_criterion, form.failed_criterion)
 
 
 def draw_plot(
@@ -159,6 +182,8 @@ def draw_plot(
         cv2.addWeighted(overlay, 0.35, canvas, 0.65, 0, dst=canvas)
         cv2.line(canvas, (right, TOP), (right, TOP + plot_h), span.colour, 2, cv2.LINE_AA)
         _text(canvas, span.label, (left + 4, TOP + 20), 0.55, INK, 1)
+        for row, line in enumerate(_wrapped(span.why or "", right - left - 8)):
+            _text(canvas, line, (left + 4, TOP + 42 + 18 * row), WHY_SCALE, WHY_COLOUR, 1)
     _axes(canvas, end_s, low, high, x_of, y_of)
     for name, value in guides:
         y = y_of(value)
@@ -219,6 +244,18 @@ def _curve(canvas: Image, times: Floats, values: Floats, x_of: Scale, y_of: Scal
         elif run:
             cv2.polylines(canvas, [np.array(run, dtype=np.int32)], False, CURVE, 2, cv2.LINE_AA)
             run = []
+
+
+def _wrapped(text: str, width: int) -> list[str]:
+    """`text` in lines no wider than `width` pixels where words allow (a narrow rep gets one word a line)."""
+    lines: list[str] = []
+    for word in text.split():
+        joined = f"{lines[-1]} {word}" if lines else word
+        if lines and cv2.getTextSize(joined, FONT, WHY_SCALE, 1)[0][0] <= width:
+            lines[-1] = joined
+        else:
+            lines.append(word)
+    return lines
 
 
 def _nice_step(raw: float) -> float:

@@ -165,7 +165,16 @@ function addRep(message) {
   const text = document.createElement("span");
   text.textContent = `Rep ${message.current_count} · score ${Math.round(score)} · at ${(message.timestampMs / 1000).toFixed(1)} s`;
   item.append(badge, text);
+  const why = failedCriterion(message.form_score);
+  if (why) item.append(Object.assign(document.createElement("span"), { className: "why", textContent: why }));
   $("reps").append(item);
+}
+
+// What cost the rep its grade: the failed criterion's label and score (uptrack's `form_score.failed_criterion`).
+function failedCriterion(form) {
+  if (!form.failed_criterion) return "";
+  const failed = (form.criteria ?? []).find((c) => c.name === form.failed_criterion);
+  return failed ? `${failed.label} ${Math.round(failed.score)}` : form.failed_criterion;
 }
 
 function logMessage(message) {

@@ -1,7 +1,7 @@
 """`uptrack analyze PATH`: analyse a local video or photo on this machine.
 
-In a terminal it shows a live line and ends with a summary (each rep with its grade, score and weakest
-criterion, and where the outputs went); piped (or with `--format json`) it prints the contract's messages, one
+In a terminal it shows a live line and ends with a summary (each rep with its grade, score and the criterion
+it failed, and where the outputs went); piped (or with `--format json`) it prints the contract's messages, one
 JSON line each, for `jq` or a program. `--reference ID` counts repetitions of a movement made with
 `uptrack reference create`; `--export OUT.mp4` writes the annotated H.264 video (announced by `export_ready`);
 `--overlay OUT.png` writes a photo's skeleton picture. An option that cannot apply to the file is refused (exit 2).
