@@ -3,9 +3,13 @@ frames of a real clip (the bad-form curl: its first reps swing the elbows and fi
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from uptrack.contract.messages import dump_message
@@ -27,6 +31,7 @@ from tests.support.paths import REPO
 
 CURL = "bicep_curl/curl_bad-form-3_then-good-form_bajpai.mp4"
 REQUEST = AnalysisRequest(exercise="bicep_curl", export=True)
+UPTRACK = [sys.executable, "-m", "uptrack_service.cli.main"]
 
 
 @pytest.fixture(scope="module")
@@ -123,3 +128,23 @@ def test_labels_scale_with_the_frame_and_stay_inside_it(size: tuple[int, int]) -
     label_height = rows[-1] - rows[0] + 1
     assert 0.025 * min(size) < label_height < 0.08 * min(size)  # about 4 % of the short side
     assert label_height >= 15
+
+
+@pytest.mark.slow
+def test_cli_export_shows_a_poor_reps_cue_but_sends_no_recommendations(media_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "curl.mp4"
+    done = subprocess.run([*UPTRACK, "analyze", str(media_dir / CURL), "--exercise", "bicep_curl", "--export", str(out),
+                           "--format", "json"], capture_output=True, text=True, timeout=600, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    messages = [json.loads(line) for line in done.stdout.splitlines()]
+    assert "recommendations" not in {m["type"] for m in messages}
+    poor = next(m for m in messages if m["type"] == "counter" and m["form_score"]["grade"] in ("C", "D"))
+    source = frame_at(media_dir, poor["timestampMs"] + 500)
+    capture = cv2.VideoCapture(str(out))
+    capture.set(cv2.CAP_PROP_POS_FRAMES, source.index)
+    ok, exported = capture.read()
+    capture.release()
+    assert ok
+    height = exported.shape[0]
+    bottom = (slice(height - height // 12, height - 20), slice(20, -20))  # inside the cue band
+    assert exported[bottom].mean() < 0.7 * source.image[bottom].mean()  # darkened to 30 %, light text on it
