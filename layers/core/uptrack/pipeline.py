@@ -32,7 +32,7 @@ from uptrack.contract.messages import (
 from uptrack.contract.params import AnalysisRequest
 from uptrack.exercises.catalogue import JUMP_EXERCISE_IDS, get_exercise
 from uptrack.exercises.engines import exercise_run_messages
-from uptrack.export import export_messages
+from uptrack.export import Overlay, client_messages, drawing_request, export_messages
 from uptrack.media import (
     DEFAULT_FPS,
     load_image,
@@ -297,7 +297,9 @@ def _video_run(path: Path, request: AnalysisRequest, run: LocalRun, engine: Engi
         )
     series = PoseSeries.concat([part.series for part in parts])
     check_decoded(series, info.frame_count)
-    messages = video_messages(series, request, run.references, run.owner, expected_frames=info.frame_count)
+    drawn = video_messages(series, drawing_request(request), run.references, run.owner, info.frame_count)
+    messages = client_messages(drawn, request)
     if request.export and run.export_to is not None:
-        messages = export_messages(path, smooth_series(series), messages, run.export_to, request.skeleton is not False)
+        overlay = Overlay.of(smooth_series(series), drawn, request.skeleton is not False)
+        messages = export_messages(path, overlay, messages, run.export_to)
     yield from messages

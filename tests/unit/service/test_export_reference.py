@@ -15,8 +15,11 @@ from uptrack.chunks import ChunkSpec
 from uptrack.contract.errors import ErrorCode, UptrackError
 from uptrack.contract.messages import CounterMessage, FormScore, InitializationMessage
 from uptrack.contract.params import AnalysisRequest
-from uptrack.media import VideoInfo
+from uptrack.export import Overlay, drawing_request
+from uptrack.media import Frame, VideoInfo
+from uptrack.pipeline import video_messages
 from uptrack.reference.signature import ReferenceMovement
+from uptrack.smoothing import smooth_series
 from uptrack_service.adapters.memory import (
     MemoryObjectStore,
     MemoryUploadStore,
@@ -111,6 +114,20 @@ def test_export_plan_round_trips_poses_marks_and_the_closing_message() -> None:
     assert again.closing == closing
 
 
+def test_export_plan_draws_what_the_local_export_draws_cues_and_angle_labels_included() -> None:
+    curl = load_series((POSES.parent / "curl_bad-form-3_then-good-form_bajpai.npz").read_bytes())
+    request = AnalysisRequest(exercise="bicep_curl", export=True)
+    messages = video_messages(curl, drawing_request(request))
+    local = Overlay.of(smooth_series(curl), messages)
+    plan = ExportPlan.from_bytes(ExportPlan.of(smooth_series(curl), messages).to_bytes())
+    assert plan.overlay.cues == local.cues and plan.overlay.joints == local.joints == ("shoulder", "elbow")
+    assert plan.overlay.marks == local.marks and [cue.grade for cue in local.cues][:3] == ["C", "D", "D"]
+    for cue in local.cues:
+        shown_ms = cue.time_ms + 100  # the clip runs at 30 fps
+        frame = Frame(shown_ms * 30 // 1000, shown_ms, np.full((720, 406, 3), 128, dtype=np.uint8))
+        assert np.array_equal(plan.overlay.draw(frame), local.draw(frame))
+
+
 # -- the aggregator's export and reference branches -------------------------------------------------------------
 
 
@@ -143,6 +160,7 @@ def test_with_export_the_aggregator_holds_back_the_closing_message_and_writes_th
     assert isinstance(plan.closing, InitializationMessage) and plan.closing.message == "Analysis completed"
     counted = [m for m in delivered if m["type"] == "counter" and not m.get("final")]
     assert [mark.count for mark in plan.overlay.marks] == [m["current_count"] for m in counted]
+    assert plan.overlay.joints == ("knee",) and "recommendations" not in {m["type"] for m in delivered}
     record = uploads.get(UPLOAD)
     assert record is not None and record.status is Status.PROCESSING  # completed by the joiner
 

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from uptrack.contract.errors import ErrorCode, UptrackError
+from uptrack.export import client_messages, drawing_request
 from uptrack.pipeline import check_decoded, opening_messages, video_messages
 from uptrack.pose.series import PoseSeries
 from uptrack.reference.store import ReferenceStore
@@ -69,13 +70,14 @@ def aggregate(payload: AnalysisInput, deps: AggregationDeps) -> AggregateResult:
         series = load_series(deps.objects, items)
         expected = payload.video.frame_count if payload.video is not None else record.frames_total
         check_decoded(series, expected)
-        messages = video_messages(series, request, deps.references, record.token_hash, expected_frames=expected)
+        drawn = video_messages(series, drawing_request(request), deps.references, record.token_hash, expected)
+        messages = client_messages(drawn, request)
     except UptrackError as error:
         opening = opening_messages(record.analysis_request()) if record else ()
         deps.delivery.fail(payload.upload_id, error, opening)
         raise AnalysisTaskError(public_error(error)) from None
     if request.export:  # the closing message waits for export_ready (exporting.py)
-        write_plan(deps.objects, payload.upload_id, smooth_series(series), messages, request.skeleton is not False)
+        write_plan(deps.objects, payload.upload_id, smooth_series(series), drawn, request.skeleton is not False)
         deps.delivery.emit(payload.upload_id, "final", messages[:-1])
         logger.info("analysis delivered; exporting", extra={"upload_id": payload.upload_id})
         return AggregateResult(status="exporting", messages=len(messages) - 1, frames=len(series), export=True)

@@ -1,8 +1,9 @@
 """Video export on AWS (`export=true`): rendered per chunk in parallel, joined without re-encoding, announced.
 
 1. The aggregator (aggregation.py) delivers every result but the closing message and writes the *export plan*
-   (`work/{id}/export/plan.npz`): the smoothed poses by frame, the counted reps read from its own `counter`
-   messages (`uptrack.export.Overlay`), and the closing `initialization` it held back.
+   (`work/{id}/export/plan.npz`): the smoothed poses by frame, the counted reps and the fired cues read from its
+   own messages, the joints whose angle is labelled (`uptrack.export.Overlay`), and the closing `initialization`
+   it held back.
 2. A second Map over the same chunk manifest runs `render_export_part` per chunk: frames [start, stop) decoded
    straight from S3, overlay drawn, H.264 part (`uptrack.export.render_part`) to `work/{id}/export/parts/`.
 3. `join_export` concatenates the parts in manifest order (concat demuxer, stream copy; the source's audio
@@ -22,12 +23,13 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Final, cast
 
 import numpy as np
 from uptrack.contract.errors import ErrorCode, UptrackError
+from uptrack.contract.grades import Grade
 from uptrack.contract.messages import BaseMessage, ExportReadyMessage, dump_message, parse_message
-from uptrack.export import GRADE_COLOURS, Overlay, RepMark, join_parts, render_part
+from uptrack.export import GRADE_COLOURS, CueMark, Overlay, RepMark, join_parts, render_part
 from uptrack.pose.series import PoseSeries
 
 from uptrack_service.delivery import Delivery, public_error
@@ -70,7 +72,7 @@ class ExportPlan:
         return cls(Overlay.of(series, messages, skeleton), messages[-1])
 
     def to_bytes(self) -> bytes:
-        marks = self.overlay.marks
+        marks, cues = self.overlay.marks, self.overlay.cues
         buffer = io.BytesIO()
         np.savez_compressed(
             buffer,
@@ -79,6 +81,10 @@ class ExportPlan:
             mark_time_ms=np.array([m.time_ms for m in marks], dtype=np.int64),
             mark_count=np.array([m.count for m in marks], dtype=np.int64),
             mark_grade=np.array([m.grade or "" for m in marks], dtype="<U1"),
+            cue_time_ms=np.array([c.time_ms for c in cues], dtype=np.int64),
+            cue_text=np.array([c.text for c in cues], dtype=np.str_),
+            cue_grade=np.array([c.grade or "" for c in cues], dtype="<U1"),
+            joints=np.array(self.overlay.joints, dtype=np.str_),
             closing=np.array(json.dumps(dump_message(self.closing))),
         )
         return buffer.getvalue()
@@ -87,7 +93,7 @@ class ExportPlan:
     def from_bytes(cls, data: bytes) -> ExportPlan:
         with _PARSING, np.load(io.BytesIO(data), allow_pickle=False) as archive:
             marks = tuple(
-                RepMark(int(time_ms), int(count), grade if grade in GRADE_COLOURS else None)
+                RepMark(int(time_ms), int(count), _grade(grade))
                 for time_ms, count, grade in zip(
                     archive["mark_time_ms"].tolist(),
                     archive["mark_count"].tolist(),
@@ -95,8 +101,23 @@ class ExportPlan:
                     strict=True,
                 )
             )
-            overlay = Overlay(archive["frame_index"].astype(np.int64), archive["coco"].astype(np.float32), marks)
-            return cls(overlay, parse_message(str(archive["closing"])))
+            cues = tuple(
+                CueMark(int(time_ms), str(text), _grade(grade))
+                for time_ms, text, grade in zip(
+                    archive["cue_time_ms"].tolist(),
+                    archive["cue_text"].tolist(),
+                    archive["cue_grade"].tolist(),
+                    strict=True,
+                )
+            )
+            joints = tuple(str(joint) for joint in archive["joints"].tolist())
+            frames, coco = archive["frame_index"].astype(np.int64), archive["coco"].astype(np.float32)
+            return cls(Overlay(frames, coco, marks, cues, joints), parse_message(str(archive["closing"])))
+
+
+def _grade(letter: str) -> Grade | None:
+    """A stored grade letter ('' for none)."""
+    return cast(Grade, letter) if letter in GRADE_COLOURS else None
 
 
 def write_plan(
