@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from uptrack.chunks import ChunkSpec, frames_per_second, infer_chunk
-from uptrack.contract.messages import BaseMessage, CounterMessage, ProgressMessage
+from uptrack.contract.messages import CounterMessage, ProgressMessage
 from uptrack.contract.params import AnalysisRequest
 from uptrack.media import Frame, iter_frames, probe_video
 from uptrack.pipeline import LocalRun, analyze_path, model_for, opening_messages, request_stride, video_messages

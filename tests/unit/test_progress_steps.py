@@ -19,14 +19,14 @@ def test_a_count_growing_frame_by_frame_passes_once_a_second_and_at_the_end() ->
 
 
 def test_the_end_on_a_whole_second_passes_once() -> None:
-    assert _passed(SecondSteps(30, 90), list(range(1, 91)) + [90, 95]) == [30, 60, 90]
+    assert _passed(SecondSteps(30, 90), [*range(1, 91), 90, 95]) == [30, 60, 90]
 
 
 def test_any_increments_pass_at_most_once_a_second_growing_and_ending_at_the_total() -> None:
     rng = random.Random(7)
     for _ in range(200):
         fps, total = rng.choice([1, 24, 25, 30, 60]), rng.randint(1, 2000)
-        counts = sorted(rng.sample(range(1, total + 1), k=min(total, rng.randint(1, 300)))) + [total]
+        counts = [*sorted(rng.sample(range(1, total + 1), k=min(total, rng.randint(1, 300)))), total]
         passed = _passed(SecondSteps(fps, total), counts)
         assert passed == sorted(set(passed))
         assert passed[-1] == total

@@ -181,11 +181,10 @@ def frames_per_second(info: VideoInfo) -> int:
 
 @dataclass(frozen=True)
 class ChunkResult:
-    """One chunk's poses and how many source frames it spans."""
+    """One chunk's poses."""
 
     index: int
     series: PoseSeries
-    source_frames: int
 
 
 @dataclass(frozen=True)
@@ -263,17 +262,15 @@ def _gathered(
 ) -> Iterator[ChunkResult | FramesDone]:
     """Every run's chunk results, and the frames done by all runs together each time that grew. A finished chunk
     also counts as progress: its run has then decoded every frame up to the chunk's end."""
-    runs_by_chunk = {chunk.index: (number, run[0].start) for number, run in enumerate(runs) for chunk in run}
-    stops = {chunk.index: chunk.stop for run in runs for chunk in run}
+    run_done_at = {chunk.index: (number, chunk.stop - run[0].start) for number, run in enumerate(runs) for chunk in run}
     reached = [0] * len(runs)
-    pending = len(runs_by_chunk)
+    pending = len(run_done_at)
     while pending:
         event = _next_event(events, futures)
         if isinstance(event, ChunkResult):
             pending -= 1
             yield event
-            number, start = runs_by_chunk[event.index]
-            frames = stops[event.index] - start
+            number, frames = run_done_at[event.index]
         else:
             number, frames = event.run, event.frames
         if frames > reached[number]:
@@ -326,7 +323,7 @@ def _track_run(
 
     tracked = infer_chunk_run(path, chunks, estimator, info, stride, on_frame=decoded)
     for chunk, series in zip(chunks, tracked, strict=True):
-        report(ChunkResult(chunk.index, series, chunk.stop - chunk.start))
+        report(ChunkResult(chunk.index, series))
 
 
 _worker_estimator: PoseEstimator | None = None
