@@ -1,4 +1,4 @@
-"""`analyze_path` with worker processes: the same messages as one process, progress chunk by chunk, and a
+"""`analyze_path` with worker processes: the same messages as one process, progress as the workers go, and a
 killed worker ends the analysis with a typed error instead of a hang or a traceback."""
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ def _analyse(workers: int) -> list[dict[str, object]]:
     return [m.model_dump() for m in messages]
 
 
-def test_two_workers_give_the_messages_of_one_process_with_progress_per_chunk() -> None:
+def test_two_workers_give_the_messages_of_one_process_with_progress() -> None:
     alone, pooled = _analyse(1), _analyse(2)
     progress = [m for m in pooled if m["type"] == "progress"]
-    assert len(progress) == len(plan_chunks(probe_video(SAMPLE_VIDEO).frame_count, CHUNK_FRAMES)) > 2
+    assert len(progress) > 2
     assert [m["percent"] for m in progress] == sorted(m["percent"] for m in progress)
     assert progress[-1]["percent"] == 100.0
     assert [m for m in alone if m["type"] != "progress"] == [m for m in pooled if m["type"] != "progress"]

@@ -8,19 +8,20 @@ from __future__ import annotations
 
 import math
 import multiprocessing
-from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+import queue
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from itertools import groupby
+from itertools import chain, groupby, repeat
 from multiprocessing.queues import Queue
 from pathlib import Path
-from queue import Empty
 
 import numpy as np
 
 from uptrack.contract.errors import ErrorCode, UptrackError
-from uptrack.media import Frame, VideoInfo, VideoSource, iter_frames
+from uptrack.media import DEFAULT_FPS, Frame, VideoInfo, VideoSource, iter_frames
 from uptrack.pose.engine import EngineSettings, PoseEstimator, create_estimator, track_frames
 from uptrack.pose.series import PoseSeries
 
@@ -76,19 +77,26 @@ def infer_chunk(
 
 
 def infer_chunk_run(
-    path: VideoSource, chunks: Sequence[ChunkSpec], estimator: PoseEstimator, info: VideoInfo, stride: int
+    path: VideoSource,
+    chunks: Sequence[ChunkSpec],
+    estimator: PoseEstimator,
+    info: VideoInfo,
+    stride: int,
+    on_frame: Callable[[int], None] | None = None,
 ) -> Iterator[PoseSeries]:
     """Consecutive chunks decoded in one pass, each equal to `infer_chunk` on it alone.
 
     A seek costs up to a GOP of decoding (0.1–0.2 s a chunk on the shared clips); a worker that owns a run of
     chunks seeks once. Decoding starts at the segment holding the first chunk's start, and a segment that spans two
-    chunks is tracked once and split.
+    chunks is tracked once and split. `on_frame` hears each analysed frame's index as it is decoded; frames are
+    decoded one at a time as the tracker asks for them, so that is also the pace of the tracking.
     """
     first = _segment_anchor(_aligned(chunks[0].start, stride), stride)
     frames = iter_frames(path, first, chunks[-1].stop, stride=stride)
+    if on_frame is not None:
+        frames = _announced(frames, on_frame)
     segments = (
-        _track_segment(estimator, list(block), info)
-        for _, block in groupby(frames, lambda f: f.index // SEGMENT_FRAMES)
+        _track_segment(estimator, block, info) for _, block in groupby(frames, lambda f: f.index // SEGMENT_FRAMES)
     )
     run = _SegmentRun(segments, track_frames(estimator, [], info.width, info.height, info.fps))
     for chunk in chunks:
@@ -105,10 +113,19 @@ def _segment_anchor(frame: int, stride: int) -> int:
     return _aligned(frame // SEGMENT_FRAMES * SEGMENT_FRAMES, stride)
 
 
-def _track_segment(estimator: PoseEstimator, frames: list[Frame], info: VideoInfo) -> PoseSeries:
+def _announced(frames: Iterator[Frame], on_frame: Callable[[int], None]) -> Iterator[Frame]:
+    for frame in frames:
+        on_frame(frame.index)
+        yield frame
+
+
+def _track_segment(estimator: PoseEstimator, frames: Iterator[Frame], info: VideoInfo) -> PoseSeries:
     """Track one segment from a fresh start; `SEED_PASSES` extra passes on its first frame only place the crop, so
-    the segment's first pose comes from a settled crop like every other."""
-    series = track_frames(estimator, [frames[0]] * SEED_PASSES + frames, info.width, info.height, info.fps)
+    the segment's first pose comes from a settled crop like every other. The frames are read as they are tracked
+    (a segment is never held decoded in memory, and decoding progress follows the tracking)."""
+    first = next(frames)
+    passes = chain(repeat(first, SEED_PASSES + 1), frames)
+    series = track_frames(estimator, passes, info.width, info.height, info.fps)
     return series.select(np.arange(len(series)) >= SEED_PASSES)
 
 
@@ -136,43 +153,137 @@ class _SegmentRun:
         return kept if kept is not None else next(self._segments, None)
 
 
+class SecondSteps:
+    """Lets a growing frame count through once per whole second of video it reaches, and once more when it reaches
+    `total`: progress as often as a person can follow it, and never more than one report a second of video whatever
+    the frame rate, the stride or the number of workers. A count lower than one already let through is held back,
+    so what passes only grows."""
+
+    def __init__(self, frames_per_second: int, total: int) -> None:
+        self._step = max(1, frames_per_second)
+        self._total = total
+        self._passed = 0
+
+    def passes(self, frames: int) -> bool:
+        frames = min(frames, self._total)
+        if frames <= self._passed:
+            return False
+        if frames < self._total and frames // self._step == self._passed // self._step:
+            return False
+        self._passed = frames
+        return True
+
+
+def frames_per_second(info: VideoInfo) -> int:
+    """Whole frames in one second of `info`'s video (the default rate when its header gives none)."""
+    return round(info.fps) if info.fps > 0 else round(DEFAULT_FPS)
+
+
 @dataclass(frozen=True)
 class ChunkResult:
+    """One chunk's poses."""
+
+    index: int
     series: PoseSeries
-    source_frames: int
+
+
+@dataclass(frozen=True)
+class FramesDone:
+    """Source frames of the video decoded and tracked so far, every worker together."""
+
+    frames: int
+
+
+@dataclass(frozen=True)
+class _RunProgress:
+    """One run of chunks has decoded its first `frames` source frames."""
+
+    run: int
+    frames: int
+
+
+_RunEvent = ChunkResult | _RunProgress
+_Report = Callable[[_RunEvent], None]
 
 
 def track_chunks(
     path: Path, chunks: list[ChunkSpec], engine: EngineSettings, info: VideoInfo, stride: int, workers: int
-) -> Iterator[ChunkResult]:
-    """Chunk results as they complete: in this process, or in a pool of worker processes (one model each).
+) -> Iterator[ChunkResult | FramesDone]:
+    """Chunk results as they complete, with `FramesDone` whenever the frames decoded so far grew: in a thread of
+    this process, or in a pool of worker processes (one model each).
 
-    Each worker owns one run of consecutive chunks (one seek, the work split evenly) and reports every chunk as it
-    finishes, so progress stays chunk by chunk.
+    Each worker owns one run of consecutive chunks (one seek, the work split evenly). It reports every chunk as it
+    finishes and, between them, how far it has decoded at most once per second of video (`SecondSteps`): a handful
+    of small queue messages next to the inference. One worker runs in a thread so that its reports reach the
+    caller while it tracks.
     """
-    if workers <= 1 or len(chunks) <= 1:
-        estimator = create_estimator(engine)
-        for chunk, series in zip(chunks, infer_chunk_run(path, chunks, estimator, info, stride), strict=True):
-            yield ChunkResult(series, chunk.stop - chunk.start)
+    if not chunks:
+        return
+    runs = _contiguous_groups(chunks, max(1, workers))
+    if len(runs) == 1:
+        yield from _tracked_in_thread(path, chunks, create_estimator(engine), info, stride)
         return
     context = multiprocessing.get_context("forkserver")
-    finished: Queue[tuple[int, PoseSeries]] = context.Queue()
-    sizes = {chunk.index: chunk.stop - chunk.start for chunk in chunks}
+    events: Queue[_RunEvent] = context.Queue()
     with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_load_worker, initargs=(engine, finished)
+        len(runs), mp_context=context, initializer=_load_worker, initargs=(engine, events)
     ) as pool:
-        runs = [pool.submit(_worker_run, path, run, info, stride) for run in _contiguous_groups(chunks, workers)]
-        for _ in chunks:
-            index, series = _next_finished(finished, runs)
-            yield ChunkResult(series, sizes[index])
+        futures = [pool.submit(_worker_run, path, number, run, info, stride) for number, run in enumerate(runs)]
+        yield from _gathered(events, futures, runs)
 
 
-def _next_finished(finished: Queue[tuple[int, PoseSeries]], runs: list[Future[None]]) -> tuple[int, PoseSeries]:
-    """The next chunk any worker finished; a worker that failed or was killed ends the wait with its error."""
+def _tracked_in_thread(
+    path: Path, chunks: list[ChunkSpec], estimator: PoseEstimator, info: VideoInfo, stride: int
+) -> Iterator[ChunkResult | FramesDone]:
+    """`track_chunks` for one run. When the caller stops listening (an interrupt, a closed stream) the thread
+    stops at its next report instead of finishing the video unheard."""
+    events: queue.Queue[_RunEvent] = queue.Queue()
+    stopped = threading.Event()
+
+    def report(event: _RunEvent) -> None:
+        if stopped.is_set():
+            raise _AbandonedError
+        events.put(event)
+
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(_track_run, path, 0, chunks, estimator, info, stride, report)
+        try:
+            yield from _gathered(events, [future], [chunks])
+        finally:
+            stopped.set()
+
+
+class _AbandonedError(Exception):
+    """Nobody listens to the run any more."""
+
+
+def _gathered(
+    events: Queue[_RunEvent] | queue.Queue[_RunEvent], futures: list[Future[None]], runs: list[list[ChunkSpec]]
+) -> Iterator[ChunkResult | FramesDone]:
+    """Every run's chunk results, and the frames done by all runs together each time that grew. A finished chunk
+    also counts as progress: its run has then decoded every frame up to the chunk's end."""
+    run_done_at = {chunk.index: (number, chunk.stop - run[0].start) for number, run in enumerate(runs) for chunk in run}
+    reached = [0] * len(runs)
+    pending = len(run_done_at)
+    while pending:
+        event = _next_event(events, futures)
+        if isinstance(event, ChunkResult):
+            pending -= 1
+            yield event
+            number, frames = run_done_at[event.index]
+        else:
+            number, frames = event.run, event.frames
+        if frames > reached[number]:
+            reached[number] = frames
+            yield FramesDone(sum(reached))
+
+
+def _next_event(events: Queue[_RunEvent] | queue.Queue[_RunEvent], runs: list[Future[None]]) -> _RunEvent:
+    """The next report of any worker; a worker that failed or was killed ends the wait with its error."""
     while True:
         try:
-            return finished.get(timeout=0.2)
-        except Empty:
+            return events.get(timeout=0.2)
+        except queue.Empty:
             for run in runs:
                 if run.done():
                     _raise_failure(run)
@@ -192,17 +303,39 @@ def _contiguous_groups(chunks: list[ChunkSpec], count: int) -> list[list[ChunkSp
     return [chunks[bounds[i] : bounds[i + 1]] for i in range(count)]
 
 
+def _track_run(
+    path: Path,
+    number: int,
+    chunks: list[ChunkSpec],
+    estimator: PoseEstimator,
+    info: VideoInfo,
+    stride: int,
+    report: _Report,
+) -> None:
+    """Track run `number`, reporting each finished chunk and, once per second of video, how far decoding got."""
+    start, stop = chunks[0].start, chunks[-1].stop
+    steps = SecondSteps(frames_per_second(info), stop - start)
+
+    def decoded(index: int) -> None:
+        frames = min(index + 1, stop) - start
+        if steps.passes(frames):
+            report(_RunProgress(number, frames))
+
+    tracked = infer_chunk_run(path, chunks, estimator, info, stride, on_frame=decoded)
+    for chunk, series in zip(chunks, tracked, strict=True):
+        report(ChunkResult(chunk.index, series))
+
+
 _worker_estimator: PoseEstimator | None = None
-_worker_finished: Queue[tuple[int, PoseSeries]] | None = None
+_worker_events: Queue[_RunEvent] | None = None
 
 
-def _load_worker(engine: EngineSettings, finished: Queue[tuple[int, PoseSeries]]) -> None:
-    global _worker_estimator, _worker_finished
+def _load_worker(engine: EngineSettings, events: Queue[_RunEvent]) -> None:
+    global _worker_estimator, _worker_events
     _worker_estimator = create_estimator(engine)
-    _worker_finished = finished
+    _worker_events = events
 
 
-def _worker_run(path: Path, chunks: list[ChunkSpec], info: VideoInfo, stride: int) -> None:
-    assert _worker_estimator is not None and _worker_finished is not None, "worker started without its model"
-    for chunk, series in zip(chunks, infer_chunk_run(path, chunks, _worker_estimator, info, stride), strict=True):
-        _worker_finished.put((chunk.index, series))
+def _worker_run(path: Path, number: int, chunks: list[ChunkSpec], info: VideoInfo, stride: int) -> None:
+    assert _worker_estimator is not None and _worker_events is not None, "worker started without its model"
+    _track_run(path, number, chunks, _worker_estimator, info, stride, _worker_events.put)

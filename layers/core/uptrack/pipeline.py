@@ -15,7 +15,16 @@ from pathlib import Path
 
 import numpy as np
 
-from uptrack.chunks import DEFAULT_CHUNK_FRAMES, ChunkResult, analysis_stride, plan_chunks, track_chunks
+from uptrack.chunks import (
+    DEFAULT_CHUNK_FRAMES,
+    ChunkResult,
+    FramesDone,
+    SecondSteps,
+    analysis_stride,
+    frames_per_second,
+    plan_chunks,
+    track_chunks,
+)
 from uptrack.contract.errors import ErrorCode, UptrackError
 from uptrack.contract.messages import (
     BaseMessage,
@@ -35,6 +44,7 @@ from uptrack.exercises.engines import exercise_run_messages
 from uptrack.export import Overlay, client_messages, drawing_request, export_messages
 from uptrack.media import (
     DEFAULT_FPS,
+    VideoInfo,
     load_image,
     media_kind,
     probe_video,
@@ -280,21 +290,18 @@ def analyze_path(path: Path, request: AnalysisRequest, run: LocalRun | None = No
 
 
 def _video_run(path: Path, request: AnalysisRequest, run: LocalRun, engine: EngineSettings) -> Iterator[BaseMessage]:
-    """A video: progress per finished chunk while the workers run, then the aggregator's messages (and export)."""
+    """A video: progress while the workers run, then the aggregator's messages (and export)."""
     if request.reference is not None:
         _reference(run.references, request.reference, run.owner)  # an unknown id fails before any inference
     info = probe_video(path)
     stride = request_stride(request, info.fps)
+    chunks = plan_chunks(info.frame_count, run.chunk_frames)
     parts: list[ChunkResult] = []
-    done = 0
-    for part in track_chunks(path, plan_chunks(info.frame_count, run.chunk_frames), engine, info, stride, run.workers):
-        parts.append(part)
-        done += part.source_frames
-        yield ProgressMessage(
-            percent=round(100.0 * min(done, info.frame_count) / info.frame_count, 1),
-            frames_done=done,
-            frames_total=info.frame_count,
-        )
+    for event in _with_progress(track_chunks(path, chunks, engine, info, stride, run.workers), info):
+        if isinstance(event, ChunkResult):
+            parts.append(event)
+        else:
+            yield event
     series = PoseSeries.concat([part.series for part in parts])
     check_decoded(series, info.frame_count)
     drawn = video_messages(series, drawing_request(request), run.references, run.owner, info.frame_count)
@@ -303,3 +310,19 @@ def _video_run(path: Path, request: AnalysisRequest, run: LocalRun, engine: Engi
         overlay = Overlay.of(smooth_series(series), drawn, request.skeleton is not False)
         messages = export_messages(path, overlay, messages, run.export_to)
     yield from messages
+
+
+def _with_progress(
+    events: Iterator[ChunkResult | FramesDone], info: VideoInfo
+) -> Iterator[ChunkResult | ProgressMessage]:
+    """Chunk results as they come, and a `progress` message each time the frames decoded by all workers together
+    reach another second of video (`SecondSteps`), the last one at 100 %: the bar moves smoothly however the video
+    is chunked. (The cloud reports per chunk instead: each inference Lambda reports once, when it finishes.)"""
+    steps = SecondSteps(frames_per_second(info), info.frame_count)
+    for event in events:
+        if isinstance(event, ChunkResult):
+            yield event
+        elif steps.passes(event.frames):
+            done = min(event.frames, info.frame_count)
+            percent = round(100.0 * done / info.frame_count, 1)
+            yield ProgressMessage(percent=percent, frames_done=done, frames_total=info.frame_count)
