@@ -442,7 +442,7 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
         phases=("lying", "curling up", "up", "lowering"),
         components=(
             Component("torso_incline", rest=75, target=_lv(50, 40, 30), ideal=20),
-            Component("hip_angle", rest=125, target=_lv(95, 85, 75), ideal=65),
+            Component("hip_angle", rest=125, target=_lv(95, 85, 75), ideal=65, views=_SIDE),
         ),
         tempo=Tempo(counted=(0.8, 12.0), ideal=(1.5, 6.0)),
         cues=(Cue("depth", 85, "Sit all the way up, chest toward your knees."),),

@@ -63,7 +63,8 @@ def find_candidates(progress: Floats, ready: Bools, thresholds: Thresholds = DEF
     first = _first_valid(progress)
     if first is not None and ready[first] and progress[first] > thresholds.rest:
         state, start, peak = _State.MOVING, first, first  # the clip opens mid-rep
-    for i, value in enumerate(progress):
+    for i in range(first or 0, len(progress)):  # unseen opening frames are no break in a rep the clip opens in
+        value = progress[i]
         if not np.isfinite(value):
             if state is _State.MOVING:
                 candidates.append(_cut_off(progress, start, peak, last_valid, thresholds))

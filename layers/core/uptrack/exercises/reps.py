@@ -2,7 +2,8 @@
 
 A candidate (`counting`, which only starts one from a ready start position: required keypoints seen, body in the
 exercise's posture) counts when it came back to the start position, reached the difficulty's target, lasted a
-plausible time, and reached `RELATIVE_DEPTH` of this person's typical depth.
+plausible time, and reached `RELATIVE_DEPTH` of this person's typical depth. A rep the clip ends in counts when its
+return is well under way (`counting`) or when its target was reached and held (`END_HOLD_S`).
 """
 
 from __future__ import annotations
@@ -47,6 +48,12 @@ MAX_OWN_REST: Final = 0.75
 """A clip whose returns stay closer than this to the target (progress units) has no start position of its own:
 the person never really leaves the target zone (walking read as squats, pulses at the bottom), and the
 catalogue's start position stands."""
+
+
+END_HOLD_S: Final = 1.0
+"""A rep the data ends in counts once it has been held at its target this long, up to the end: a deliberate hold
+(a glute bridge's top kept as the clip ends), which a lift that reaches the top as the clip ends, or a descent the
+clip cuts at the bottom, never shows. Only in a clip with a full counted rep: a held pose alone is not a set."""
 
 
 def rep_progress(
@@ -125,7 +132,10 @@ def analyze_reps(
     tracks = [_track(clip, exercise, difficulty, side) for side in exercise.sides]
     found = sorted(((c, t) for t in tracks for c in t.candidates), key=lambda pair: (pair[0].start, pair[0].end))
     candidates = [candidate for candidate, _ in found]
-    verdicts = [_verdict(exercise, c, _seconds(c, clip.times_s)) for c in candidates]
+    verdicts = [
+        _verdict(exercise, c, _seconds(c, clip.times_s), _held_at_end_s(c, t.progress, clip.times_s)) for c, t in found
+    ]
+    verdicts = _without_lone_holds(candidates, verdicts)
     bar = _clip_bar(candidates, verdicts)
     results = tuple(_rep_result(clip, exercise, c, v, bar, ideal) for c, v in zip(candidates, verdicts, strict=True))
     start = min((r.start_ms for r in results if r.counted), default=None)
@@ -148,11 +158,25 @@ def _seconds(candidate: Candidate, times_s: Floats) -> float:
     return float(times_s[candidate.end] - times_s[candidate.start])
 
 
-def _verdict(exercise: ExerciseDefinition, candidate: Candidate, duration_s: float) -> str:
+def _held_at_end_s(candidate: Candidate, progress: Floats, times_s: Floats) -> float:
+    """How long a candidate stayed at or past its target up to its last frame (0 when it ended short of it)."""
+    short = np.flatnonzero(~(progress[candidate.start : candidate.end + 1] >= 1.0))
+    reached = candidate.start + (int(short[-1]) + 1 if len(short) else 0)
+    return float(times_s[candidate.end] - times_s[reached]) if reached <= candidate.end else 0.0
+
+
+def _without_lone_holds(candidates: list[Candidate], verdicts: list[str]) -> list[str]:
+    """Held endings stay cut off in a clip without a full counted rep (see `END_HOLD_S`)."""
+    if any(c.completed and v == "counted" for c, v in zip(candidates, verdicts, strict=True)):
+        return verdicts
+    return [v if c.completed else "cut_off" for c, v in zip(candidates, verdicts, strict=True)]
+
+
+def _verdict(exercise: ExerciseDefinition, candidate: Candidate, duration_s: float, held_s: float) -> str:
     """Why a candidate does or does not count against the catalogue's rules; the first failing rule wins.
     (Posture needs no rule here: a candidate only starts from a steady, ready start position.)"""
     low, high = exercise.tempo.counted
-    if not candidate.completed:
+    if not candidate.completed and held_s < END_HOLD_S:
         return "cut_off"
     if candidate.peak_progress < 1.0:
         return "shallow"
