@@ -152,6 +152,9 @@ class ExerciseDefinition:
     """A second reading of the movement that counts a rep where the components barely move (a crunch's curl seen
     from any side, while the trunk's incline stays put): progress is the higher of the two, but the grade's depth
     comes from the components alone, so a rep only the alternative sees counts with the depth it really had."""
+    alternative_while: tuple[Bound, ...] = ()
+    """Where the alternative reading is trusted: the rest of the body in the exercise's shape (a crunch is done on
+    bent knees; a push-up or a plank, whose head also comes closer to the knees, on straight legs)."""
 
     @property
     def is_duration(self) -> bool:
@@ -168,7 +171,8 @@ class ExerciseDefinition:
         names = {c.signal + side for c in readings for side in self.sides}
         names |= {c.signal for c in self.criteria if c.reduce != "side_gap"}
         names |= {f"{c.signal}_{side}" for c in self.criteria if c.reduce == "side_gap" for side in ("left", "right")}
-        return frozenset(names | {b.signal for b in self.bounds} | POSTURE_SIGNALS)
+        bounds = (*self.bounds, *self.alternative_while)
+        return frozenset(names | {b.signal for b in bounds} | POSTURE_SIGNALS)
 
 
 def _lv(easy: float, medium: float, hard: float) -> Levels:
@@ -454,6 +458,7 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
             Component("hip_angle", rest=125, target=_lv(95, 85, 75), ideal=65, views=_SIDE),
         ),
         alternative=Component("nose_to_knees", rest=0.0, target=_lv(0.08, 0.1, 0.12), ideal=0.6, reference_s=2.0),
+        alternative_while=(Bound("knee_angle_min", high=_lv(150, 150, 150)),),
         tempo=Tempo(counted=(0.8, 12.0), ideal=(1.5, 6.0)),
         cues=(Cue("depth", 85, "Sit all the way up, chest toward your knees."),),
     ),

@@ -19,8 +19,9 @@ from uptrack.contract.params import Difficulty
 from uptrack.exercises.catalogue import Component, ExerciseDefinition
 from uptrack.exercises.clip import ClipFrames, posture_states, to_ms
 from uptrack.exercises.counting import DEFAULT_THRESHOLDS, Candidate, find_candidates
-from uptrack.exercises.filters import bridge_gaps, clean, frames_for, running_max
+from uptrack.exercises.filters import bridge_gaps, clean, frames_for, running_max, running_median
 from uptrack.exercises.grading import grade_rep
+from uptrack.exercises.holds import bound_met
 from uptrack.exercises.progression import merged, rep_progression
 from uptrack.exercises.results import ExerciseAnalysis, RepResult
 
@@ -114,8 +115,27 @@ def _track(
     depth = _counting_progress(clip, exercise.components, difficulty, side)
     progress = depth
     if alternative is not None:
-        progress = np.fmax(depth, np.minimum(_counting_progress(clip, (alternative,), difficulty, side), 1.0))
+        trusted = _alternative_trusted(clip, exercise, difficulty, 2.0 * alternative.reference_s)
+        reading = np.where(trusted, _counting_progress(clip, (alternative,), difficulty, side), np.nan)
+        progress = np.fmax(depth, np.minimum(reading, 1.0))
     return _Track(progress, find_candidates(progress, clip.ready), depth)
+
+
+def _alternative_trusted(
+    clip: ClipFrames, exercise: ExerciseDefinition, difficulty: Difficulty, window_s: float
+) -> Bools:
+    """Where the body around each frame (the median over `window_s`, dropouts bridged) is in the shape the
+    alternative reading needs: a knee mis-seen or hidden for a moment neither opens nor closes the gate."""
+    window = frames_for(window_s, clip.times_s)
+    around = {
+        b.signal: running_median(bridge_gaps(clip.signals[b.signal], clip.times_s, window_s), window)
+        for b in exercise.alternative_while
+    }
+    steadied = replace(clip, signals={**clip.signals, **around})
+    trusted: Bools = np.ones(len(clip.times_s), dtype=bool)
+    for bound in exercise.alternative_while:
+        trusted &= bound_met(steadied, bound, difficulty)
+    return trusted
 
 
 def _counting_progress(
