@@ -76,6 +76,10 @@ class Component:
     weight: float = 1.0
     views: frozenset[View] = frozenset({"front", "side"})
     """Views in which the signal means something (feet apart cannot be seen in profile)."""
+    reference_s: float = 0.0
+    """When set, the signal is read as the share by which it closed from its own largest value within this many
+    seconds either side (`rest` and `target` in those units): for a distance whose scale the camera changes from
+    shot to shot, the person's own starting position in the same shot is the reference."""
 
 
 @dataclass(frozen=True)
@@ -146,6 +150,13 @@ class ExerciseDefinition:
     """Each side's limb makes its own reps (one per knee drive): the components are read per side
     (`<signal>_left`, `<signal>_right`) and each side is counted on its own, so the brief moment where the two
     limbs cross between drives never has to show as a return to rest."""
+    alternative: Component | None = None
+    """A second reading of the movement that counts a rep where the components barely move (a crunch's curl seen
+    from any side, while the trunk's incline stays put): progress is the higher of the two, but the grade's depth
+    comes from the components alone, so a rep only the alternative sees counts with the depth it really had."""
+    alternative_while: tuple[Bound, ...] = ()
+    """Where the alternative reading is trusted: the rest of the body in the exercise's shape (a crunch is done on
+    bent knees; a push-up or a plank, whose head also comes closer to the knees, on straight legs)."""
 
     @property
     def is_duration(self) -> bool:
@@ -168,10 +179,12 @@ class ExerciseDefinition:
 
     def signal_names(self) -> frozenset[str]:
         """Every signal this entry reads (components, criteria, hold bounds)."""
-        names = {c.signal + side for c in self.components for side in self.sides}
+        readings = (*self.components, *([self.alternative] if self.alternative else []))
+        names = {c.signal + side for c in readings for side in self.sides}
         names |= {c.signal for c in self.criteria if c.reduce != "side_gap"}
         names |= {f"{c.signal}_{side}" for c in self.criteria if c.reduce == "side_gap" for side in ("left", "right")}
-        return frozenset(names | {b.signal for b in self.bounds} | POSTURE_SIGNALS)
+        bounds = (*self.bounds, *self.alternative_while)
+        return frozenset(names | {b.signal for b in bounds} | POSTURE_SIGNALS)
 
 
 SCORED_LABELS: Final[Mapping[str, str]] = {"depth": "range of motion", "tempo": "tempo"}
@@ -480,8 +493,10 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
         phases=("lying", "curling up", "up", "lowering"),
         components=(
             Component("torso_incline", rest=75, target=_lv(50, 40, 30), ideal=20),
-            Component("hip_angle", rest=125, target=_lv(95, 85, 75), ideal=65),
+            Component("hip_angle", rest=125, target=_lv(95, 85, 75), ideal=65, views=_SIDE),
         ),
+        alternative=Component("nose_to_knees", rest=0.0, target=_lv(0.08, 0.1, 0.12), ideal=0.6, reference_s=2.0),
+        alternative_while=(Bound("knee_angle_min", high=_lv(150, 150, 150)),),
         tempo=Tempo(counted=(0.8, 12.0), ideal=(1.5, 6.0)),
         cues=(Cue("depth", 85, "Sit all the way up, chest toward your knees."),),
     ),

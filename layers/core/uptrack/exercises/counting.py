@@ -61,9 +61,10 @@ def find_candidates(progress: Floats, ready: Bools, thresholds: Thresholds = DEF
     left_rest = start = peak = 0
     last_valid = -1
     first = _first_valid(progress)
-    if first is not None and ready[first] and progress[first] > thresholds.rest:
-        state, start, peak = _State.MOVING, first, first  # the clip opens mid-rep
-    for i, value in enumerate(progress):
+    if first is not None and _opens_mid_rep(progress, ready, first, thresholds):
+        state, start, peak = _State.MOVING, first, first
+    for i in range(first or 0, len(progress)):  # unseen opening frames are no break in a rep the clip opens in
+        value = progress[i]
         if not np.isfinite(value):
             if state is _State.MOVING:
                 candidates.append(_cut_off(progress, start, peak, last_valid, thresholds))
@@ -89,6 +90,17 @@ def find_candidates(progress: Floats, ready: Bools, thresholds: Thresholds = DEF
 def _first_valid(progress: Floats) -> int | None:
     finite = np.flatnonzero(np.isfinite(progress))
     return int(finite[0]) if len(finite) else None
+
+
+def _opens_mid_rep(progress: Floats, ready: Bools, first: int, thresholds: Thresholds) -> bool:
+    """The clip opens away from rest, and the body is ready at some point of that opening excursion: the posture
+    check may fail for a moment as the clip starts (a sit-up seen first near its top is not yet lying back)."""
+    if progress[first] <= thresholds.rest:
+        return False
+    after = progress[first:]
+    ended = np.flatnonzero(~(after > thresholds.rest))
+    opening = slice(first, first + (int(ended[0]) if len(ended) else len(after)))
+    return bool(np.any(ready[opening]))
 
 
 def _came_back(progress: Floats, peak: int, at: int, thresholds: Thresholds) -> bool:

@@ -43,6 +43,17 @@ def running_median(values: Floats, window: int) -> Floats:
     return result
 
 
+def running_max(values: Floats, window: int) -> Floats:
+    """Centred maximum over `window` frames (odd), ignoring NaN; a window with no data gives NaN."""
+    half = max(window // 2, 0)
+    padded = np.pad(values, half, constant_values=np.nan)
+    stacked = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows: NaN is the right answer
+        result: Floats = np.nanmax(stacked, axis=1)
+    return result
+
+
 def frames_for(seconds: float, times_s: Floats) -> int:
     """An odd window length covering about `seconds` at the clip's frame rate."""
     if len(times_s) < 2:

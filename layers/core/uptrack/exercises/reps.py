@@ -2,12 +2,12 @@
 
 A candidate (`counting`, which only starts one from a ready start position: required keypoints seen, body in the
 exercise's posture) counts when it came back to the start position, reached the difficulty's target, lasted a
-plausible time, and reached `RELATIVE_DEPTH` of this person's typical depth.
+plausible time, and reached `RELATIVE_DEPTH` of this person's typical depth. A rep the clip ends in counts when its
+return is well under way (`counting`) or when its target was reached and held (`END_HOLD_S`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Final
 
@@ -16,11 +16,12 @@ import numpy.typing as npt
 
 from uptrack.contract.grades import grade_for
 from uptrack.contract.params import Difficulty
-from uptrack.exercises.catalogue import ExerciseDefinition
+from uptrack.exercises.catalogue import Component, ExerciseDefinition
 from uptrack.exercises.clip import ClipFrames, posture_states, to_ms
 from uptrack.exercises.counting import DEFAULT_THRESHOLDS, Candidate, find_candidates
-from uptrack.exercises.filters import bridge_gaps, clean
+from uptrack.exercises.filters import bridge_gaps, clean, frames_for, running_max, running_median
 from uptrack.exercises.grading import grade_rep
+from uptrack.exercises.holds import bound_met
 from uptrack.exercises.progression import merged, rep_progression
 from uptrack.exercises.results import ExerciseAnalysis, RepResult
 
@@ -49,25 +50,41 @@ the person never really leaves the target zone (walking read as squats, pulses a
 catalogue's start position stands."""
 
 
+END_HOLD_S: Final = 1.0
+"""A rep the data ends in counts once it has been held at its target this long, up to the end: a deliberate hold
+(a glute bridge's top kept as the clip ends), which a lift that reaches the top as the clip ends, or a descent the
+clip cuts at the bottom, never shows. Only in a clip with a full counted rep: a held pose alone is not a set."""
+
+
 def rep_progress(
-    exercise: ExerciseDefinition, difficulty: Difficulty, signals: Mapping[str, Floats], facing: Bools, side: str = ""
+    components: tuple[Component, ...], difficulty: Difficulty, clip: ClipFrames, side: str = ""
 ) -> tuple[Floats, float]:
     """Per-frame progress (weighted over the components seen in each frame) and the progress of the ideal rep;
     `side` picks one limb's signals of an alternating exercise."""
-    total = np.zeros(len(facing))
-    weight = np.zeros(len(facing))
+    total = np.zeros(len(clip.facing))
+    weight = np.zeros(len(clip.facing))
     ideal = 0.0
-    for component in exercise.components:
+    for component in components:
         span = component.target.at(difficulty) - component.rest
-        part = (signals[component.signal + side] - component.rest) / span
-        in_view = np.where(facing, "front" in component.views, "side" in component.views)
+        part = (_reading(component, clip.signals[component.signal + side], clip.times_s) - component.rest) / span
+        in_view = np.where(clip.facing, "front" in component.views, "side" in component.views)
         seen = np.isfinite(part) & in_view
         total[seen] += component.weight * part[seen]
         weight[seen] += component.weight
         ideal += component.weight * (component.ideal - component.rest) / span
     with np.errstate(invalid="ignore", divide="ignore"):
         progress: Floats = np.where(weight > 0, total / weight, np.nan)
-    return progress, ideal / sum(c.weight for c in exercise.components)
+    return progress, ideal / sum(c.weight for c in components)
+
+
+def _reading(component: Component, values: Floats, times_s: Floats) -> Floats:
+    """The signal as the component reads it: as is, or as the share it closed from its own reference."""
+    if not component.reference_s:
+        return values
+    reference = running_max(values, frames_for(2.0 * component.reference_s, times_s))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        closed: Floats = 1.0 - values / reference
+    return closed
 
 
 @dataclass(frozen=True)
@@ -76,14 +93,59 @@ class _Track:
 
     progress: Floats
     candidates: list[Candidate]
+    depth: Floats
+    """Progress by the catalogue's components alone (without the alternative reading): what grades depth."""
 
 
-def _track(clip: ClipFrames, exercise: ExerciseDefinition, difficulty: Difficulty, side: str) -> _Track:
-    progress, _ = rep_progress(exercise, difficulty, clip.signals, clip.facing, side)
+def _tracks(clip: ClipFrames, exercise: ExerciseDefinition, difficulty: Difficulty) -> list[_Track]:
+    """One track per side, from the components; from the alternative reading too when no rep reaches the target
+    without it (the components are trusted wherever they see the movement: the alternative's distance can move
+    the wrong way from a camera in front of the body)."""
+    tracks = [_track(clip, exercise, difficulty, side, None) for side in exercise.sides]
+    if exercise.alternative is None or any(c.peak_progress >= 1.0 for t in tracks for c in t.candidates):
+        return tracks
+    return [_track(clip, exercise, difficulty, side, exercise.alternative) for side in exercise.sides]
+
+
+def _track(
+    clip: ClipFrames, exercise: ExerciseDefinition, difficulty: Difficulty, side: str, alternative: Component | None
+) -> _Track:
+    """The alternative reading is capped at the target: its scale changes from one camera angle to the next, so it
+    can show that a rep reached the target, not rank reps against each other (`RELATIVE_DEPTH`)."""
+    depth = _counting_progress(clip, exercise.components, difficulty, side)
+    progress = depth
+    if alternative is not None:
+        trusted = _alternative_trusted(clip, exercise, difficulty, 2.0 * alternative.reference_s)
+        reading = np.where(trusted, _counting_progress(clip, (alternative,), difficulty, side), np.nan)
+        progress = np.fmax(depth, np.minimum(reading, 1.0))
+    return _Track(progress, find_candidates(progress, clip.ready), depth)
+
+
+def _alternative_trusted(
+    clip: ClipFrames, exercise: ExerciseDefinition, difficulty: Difficulty, window_s: float
+) -> Bools:
+    """Where the body around each frame (the median over `window_s`, dropouts bridged) is in the shape the
+    alternative reading needs: a knee mis-seen or hidden for a moment neither opens nor closes the gate."""
+    window = frames_for(window_s, clip.times_s)
+    around = {
+        b.signal: running_median(bridge_gaps(clip.signals[b.signal], clip.times_s, window_s), window)
+        for b in exercise.alternative_while
+    }
+    steadied = replace(clip, signals={**clip.signals, **around})
+    trusted: Bools = np.ones(len(clip.times_s), dtype=bool)
+    for bound in exercise.alternative_while:
+        trusted &= bound_met(steadied, bound, difficulty)
+    return trusted
+
+
+def _counting_progress(
+    clip: ClipFrames, components: tuple[Component, ...], difficulty: Difficulty, side: str
+) -> Floats:
+    """Progress cleaned for counting: unseen frames blanked, spikes removed, occlusions bridged, own rest."""
+    progress, _ = rep_progress(components, difficulty, clip, side)
     progress = clean(np.where(clip.visible, progress, np.nan), clip.times_s)
     progress = bridge_gaps(progress, clip.times_s, OCCLUDED_REP_S, above=DEFAULT_THRESHOLDS.rest)
-    progress = from_own_rest(progress)
-    return _Track(progress, find_candidates(progress, clip.ready))
+    return from_own_rest(progress)
 
 
 def from_own_rest(progress: Floats) -> Floats:
@@ -121,13 +183,18 @@ def analyze_reps(
     clip: ClipFrames, exercise: ExerciseDefinition, difficulty: Difficulty, base: ExerciseAnalysis
 ) -> ExerciseAnalysis:
     """Every attempt graded, with its verdict; placement until the first counted rep; progression events."""
-    _, ideal = rep_progress(exercise, difficulty, clip.signals, clip.facing, exercise.sides[0])
-    tracks = [_track(clip, exercise, difficulty, side) for side in exercise.sides]
+    _, ideal = rep_progress(exercise.components, difficulty, clip, exercise.sides[0])
+    tracks = _tracks(clip, exercise, difficulty)
     found = sorted(((c, t) for t in tracks for c in t.candidates), key=lambda pair: (pair[0].start, pair[0].end))
     candidates = [candidate for candidate, _ in found]
-    verdicts = [_verdict(exercise, c, _seconds(c, clip.times_s)) for c in candidates]
+    verdicts = [
+        _verdict(exercise, c, _seconds(c, clip.times_s), _held_at_end_s(c, t.progress, clip.times_s)) for c, t in found
+    ]
+    verdicts = _without_lone_holds(candidates, verdicts)
     bar = _clip_bar(candidates, verdicts)
-    results = tuple(_rep_result(clip, exercise, c, v, bar, ideal) for c, v in zip(candidates, verdicts, strict=True))
+    results = tuple(
+        _rep_result(clip, exercise, c, v, bar, ideal, t.depth) for (c, t), v in zip(found, verdicts, strict=True)
+    )
     start = min((r.start_ms for r in results if r.counted), default=None)
     return replace(
         base,
@@ -144,15 +211,34 @@ def _clip_bar(candidates: list[Candidate], verdicts: list[str]) -> float:
     return RELATIVE_DEPTH * float(np.median(peaks)) if peaks else 0.0
 
 
+def _peak(progress: Floats) -> float:
+    """Highest progress seen (0 when none was)."""
+    return float(np.nanmax(progress)) if np.isfinite(progress).any() else 0.0
+
+
 def _seconds(candidate: Candidate, times_s: Floats) -> float:
     return float(times_s[candidate.end] - times_s[candidate.start])
 
 
-def _verdict(exercise: ExerciseDefinition, candidate: Candidate, duration_s: float) -> str:
+def _held_at_end_s(candidate: Candidate, progress: Floats, times_s: Floats) -> float:
+    """How long a candidate stayed at or past its target up to its last frame (0 when it ended short of it)."""
+    short = np.flatnonzero(~(progress[candidate.start : candidate.end + 1] >= 1.0))
+    reached = candidate.start + (int(short[-1]) + 1 if len(short) else 0)
+    return float(times_s[candidate.end] - times_s[reached]) if reached <= candidate.end else 0.0
+
+
+def _without_lone_holds(candidates: list[Candidate], verdicts: list[str]) -> list[str]:
+    """Held endings stay cut off in a clip without a full counted rep (see `END_HOLD_S`)."""
+    if any(c.completed and v == "counted" for c, v in zip(candidates, verdicts, strict=True)):
+        return verdicts
+    return [v if c.completed else "cut_off" for c, v in zip(candidates, verdicts, strict=True)]
+
+
+def _verdict(exercise: ExerciseDefinition, candidate: Candidate, duration_s: float, held_s: float) -> str:
     """Why a candidate does or does not count against the catalogue's rules; the first failing rule wins.
     (Posture needs no rule here: a candidate only starts from a steady, ready start position.)"""
     low, high = exercise.tempo.counted
-    if not candidate.completed:
+    if not candidate.completed and held_s < END_HOLD_S:
         return "cut_off"
     if candidate.peak_progress < 1.0:
         return "shallow"
@@ -164,14 +250,21 @@ def _verdict(exercise: ExerciseDefinition, candidate: Candidate, duration_s: flo
 
 
 def _rep_result(
-    clip: ClipFrames, exercise: ExerciseDefinition, candidate: Candidate, verdict: str, clip_bar: float, ideal: float
+    clip: ClipFrames,
+    exercise: ExerciseDefinition,
+    candidate: Candidate,
+    verdict: str,
+    clip_bar: float,
+    ideal: float,
+    depth_progress: Floats,
 ) -> RepResult:
     """Grade a candidate. One far shallower than this person's own reps (below `clip_bar`) does not count, and
-    is graded as short of its target: the clip's bar stands in for the catalogue's."""
-    depth = candidate.peak_progress
-    if verdict == "counted" and depth < clip_bar:
-        verdict, depth = "shallow", depth / clip_bar
+    is graded as short of its target: the clip's bar stands in for the catalogue's. Depth is graded on the
+    catalogue's components (`depth_progress`), never on the alternative reading."""
     span = slice(candidate.start, candidate.end + 1)
+    depth = min(candidate.peak_progress, _peak(depth_progress[span]))
+    if verdict == "counted" and candidate.peak_progress < clip_bar:
+        verdict, depth = "shallow", depth / clip_bar
     grade = grade_rep(exercise, clip.signals, clip.facing, span, depth, ideal, _seconds(candidate, clip.times_s))
     return RepResult(
         start_ms=to_ms(clip.times_s[candidate.start]),

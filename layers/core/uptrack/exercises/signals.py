@@ -188,6 +188,14 @@ def neck_shrug(body: Body) -> Floats:
     return result
 
 
+def nose_to_knees(body: Body) -> Floats:
+    """Nose-to-knees distance in (flank + thigh) lengths: it shrinks as the trunk curls up, whatever the camera's
+    side or height (a crunch seen head-on shows only as the head coming down the body, not as a trunk angle)."""
+    length = body.segments["flank"] + body.segments["thigh"]
+    result: Floats = np.linalg.norm(body.xy("nose") - _mid(body, "knee"), axis=-1) / length
+    return result
+
+
 def leg_split_angle(body: Body) -> Floats:
     """Angle between the two thighs at the hips in degrees: about 10 standing, 180 in a full split (front split in
     profile, middle split facing the camera)."""
@@ -266,6 +274,7 @@ SIGNALS: Final[Mapping[str, SignalFn]] = {
     "body_rise": body_rise,
     "neck_shrug": neck_shrug,
     "leg_split_angle": leg_split_angle,
+    "nose_to_knees": nose_to_knees,
     "wrist_to_ankle": wrist_to_ankle,
     "thigh_rise": thigh_rise,
 }

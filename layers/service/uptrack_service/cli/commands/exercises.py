@@ -49,6 +49,8 @@ def measures(exercise: ExerciseDefinition) -> str:
         return f"seconds held while in range: {_words(bound.signal for bound in exercise.bounds)}"
     graded = [*exercise.weights, *(criterion.name for criterion in exercise.criteria)]
     moving = _words(component.signal for component in exercise.components)
+    if exercise.alternative is not None:
+        moving += f" (or {_words([exercise.alternative.signal])} when they see none)"
     return f"reps of {moving}; graded on {_words(dict.fromkeys(graded))}"
 
 
