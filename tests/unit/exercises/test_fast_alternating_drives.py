@@ -8,9 +8,13 @@ first is already at full flexion in frame 0, so the counter sees none of its way
 
 from __future__ import annotations
 
+import itertools
+from dataclasses import replace
+
 import numpy as np
 from uptrack.exercises.analysis import analyze_exercise
 from uptrack.exercises.catalogue import get_exercise
+from uptrack.exercises.results import RepResult
 from uptrack.pose.keypoints import COCO_KEYPOINTS
 from uptrack.smoothing import smooth_series
 from uptrack_service.tools.accuracy import load_series
@@ -40,12 +44,48 @@ def hidden_far_leg(frame: Frame) -> Frame:
     return hidden
 
 
-def test_the_near_legs_drives_count_when_the_far_leg_is_never_seen() -> None:
-    """The left/right gap the count used to read needs both legs, so a hidden far leg counted nothing. Each leg's
-    own track still counts the seen leg's drives; the hidden leg's are not invented."""
+def climbers(drives: int, pause_after: int | None = None) -> list[Frame]:
+    """Drives of alternating legs (the near leg first), 12 samples each at 30 fps, with a 1 s stop in the plank
+    after drive number `pause_after`."""
     frames = [mountain_climber(0.0)] * 30
-    for drive in range(8):
+    for drive in range(drives):
         frames += [mountain_climber(float(np.sin(np.pi * t)), drive % 2 == 0) for t in np.linspace(0, 1, 12)]
-    frames += [mountain_climber(0.0)] * 30
-    analysis = analyze_exercise(series([hidden_far_leg(f) for f in frames]), get_exercise("mountain_climber"), "medium")
-    assert len(analysis.reps) == 4
+        if drive == pause_after:
+            frames += [mountain_climber(0.0)] * 30
+    return frames + [mountain_climber(0.0)] * 30
+
+
+def count(frames: list[Frame]) -> list[RepResult]:
+    return list(analyze_exercise(series(frames), get_exercise("mountain_climber"), "medium").reps)
+
+
+def test_a_far_leg_never_seen_drives_once_in_each_cycle_of_the_near_leg() -> None:
+    """The left/right gap the count used to read needs both legs, so a hidden far leg counted nothing. Now the
+    near leg's 4 drives count, and the far leg's 3 drives between them are inferred, graded like their
+    neighbours. The far leg's last drive comes after the near leg's last and is not counted."""
+    reps = count([hidden_far_leg(f) for f in climbers(8)])
+    assert len(reps) == 7
+    inferred = [r for r in reps if not r.criteria]  # nothing of their own was measured
+    assert len(inferred) == 3
+    assert {r.score for r in inferred} == {r.score for r in reps if r.criteria}
+    seen = [r for r in reps if r.criteria]
+    assert [r.peak_ms for r in inferred] == [(a.peak_ms + b.peak_ms) // 2 for a, b in itertools.pairwise(seen)]
+
+
+def test_no_drive_is_inferred_across_a_pause_or_for_a_leg_that_is_seen() -> None:
+    paused = count([hidden_far_leg(f) for f in climbers(8, pause_after=3)])
+    assert len(paused) == 6  # the near leg's cycle across the stop is irregular: nothing inferred there
+    assert len(count(climbers(8))) == 8  # both legs seen: each counts on its own track
+
+
+def test_the_real_climber_with_one_leg_blanked_still_counts_nearly_every_drive() -> None:
+    """The real clip with one leg's hip, knee and ankle scores set to 0 (a far leg the model never finds): the
+    seen leg's 13-14 drives count, and the hidden leg's drives between them are inferred (0 counted before)."""
+    poses = load_series(CLIMBER.read_bytes())
+    counts = {}
+    for side in ("left", "right"):
+        keypoints = poses.keypoints.copy()
+        keypoints[:, [COCO_KEYPOINTS.index(f"{side}_{j}") for j in ("hip", "knee", "ankle")], 3] = 0.0
+        hidden = smooth_series(replace(poses, keypoints=keypoints))
+        counts[side] = len(analyze_exercise(hidden, get_exercise("mountain_climber"), "medium").reps)
+    assert counts == {"left": 25, "right": 27}

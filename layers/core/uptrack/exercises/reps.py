@@ -16,6 +16,7 @@ import numpy.typing as npt
 
 from uptrack.contract.grades import grade_for
 from uptrack.contract.params import Difficulty
+from uptrack.exercises.alternation import hidden_limb_drives
 from uptrack.exercises.catalogue import ExerciseDefinition
 from uptrack.exercises.clip import ClipFrames, posture_states, to_ms
 from uptrack.exercises.counting import DEFAULT_THRESHOLDS, Candidate, find_candidates
@@ -128,6 +129,8 @@ def analyze_reps(
     verdicts = [_verdict(exercise, c, _seconds(c, clip.times_s)) for c in candidates]
     bar = _clip_bar(candidates, verdicts)
     results = tuple(_rep_result(clip, exercise, c, v, bar, ideal) for c, v in zip(candidates, verdicts, strict=True))
+    if exercise.alternating:
+        results = _with_hidden_limb_drives(clip, exercise, difficulty, tracks, found, results)
     start = min((r.start_ms for r in results if r.counted), default=None)
     return replace(
         base,
@@ -136,6 +139,31 @@ def analyze_reps(
         posture=posture_states(clip, exercise, start),
         progression=merged([rep_progression(t.progress, clip.times_s, c.start, c.peak, c.end) for c, t in found]),
     )
+
+
+def _with_hidden_limb_drives(
+    clip: ClipFrames,
+    exercise: ExerciseDefinition,
+    difficulty: Difficulty,
+    tracks: list[_Track],
+    found: list[tuple[Candidate, _Track]],
+    results: tuple[RepResult, ...],
+) -> tuple[RepResult, ...]:
+    """The results plus the drives of a limb hidden through the other limb's cycles (`alternation`), in order."""
+    counted = [
+        sorted((r for (_, t), r in zip(found, results, strict=True) if t is track and r.counted), key=_peak)
+        for track in tracks
+    ]
+    seen = [
+        np.isfinite(rep_progress(exercise, difficulty, clip.signals, clip.facing, side)[0]) & clip.visible
+        for side in exercise.sides
+    ]
+    inferred = hidden_limb_drives(counted, seen, clip.times_s)
+    return tuple(sorted([*results, *inferred], key=lambda r: (r.start_ms, r.end_ms)))
+
+
+def _peak(result: RepResult) -> int:
+    return result.peak_ms
 
 
 def _clip_bar(candidates: list[Candidate], verdicts: list[str]) -> float:
