@@ -143,7 +143,8 @@ class ExerciseDefinition:
     alternating: bool = False
     """Each side's limb makes its own reps (one per knee drive): the components are read per side
     (`<signal>_left`, `<signal>_right`) and each side is counted on its own, so the brief moment where the two
-    limbs cross between drives never has to show as a return to rest."""
+    limbs cross between drives never has to show as a return to rest. A limb hidden through a regular cycle of the
+    other still drove once in it (`uptrack.exercises.alternation`)."""
 
     @property
     def is_duration(self) -> bool:

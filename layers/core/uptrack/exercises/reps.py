@@ -77,14 +77,17 @@ class _Track:
 
     progress: Floats
     candidates: list[Candidate]
+    measured: Bools
+    """Frames where this track's limb was seen (before gaps were bridged)."""
 
 
 def _track(clip: ClipFrames, exercise: ExerciseDefinition, difficulty: Difficulty, side: str) -> _Track:
     progress, _ = rep_progress(exercise, difficulty, clip.signals, clip.facing, side)
+    measured = np.isfinite(progress) & clip.visible
     progress = clean(np.where(clip.visible, progress, np.nan), clip.times_s)
     progress = bridge_gaps(progress, clip.times_s, OCCLUDED_REP_S, above=DEFAULT_THRESHOLDS.rest)
     progress = from_own_rest(progress)
-    return _Track(progress, find_candidates(progress, clip.ready))
+    return _Track(progress, find_candidates(progress, clip.ready), measured)
 
 
 def from_own_rest(progress: Floats) -> Floats:
@@ -130,7 +133,7 @@ def analyze_reps(
     bar = _clip_bar(candidates, verdicts)
     results = tuple(_rep_result(clip, exercise, c, v, bar, ideal) for c, v in zip(candidates, verdicts, strict=True))
     if exercise.alternating:
-        results = _with_hidden_limb_drives(clip, exercise, difficulty, tracks, found, results)
+        results = _with_hidden_limb_drives(clip, tracks, found, results)
     start = min((r.start_ms for r in results if r.counted), default=None)
     return replace(
         base,
@@ -142,23 +145,14 @@ def analyze_reps(
 
 
 def _with_hidden_limb_drives(
-    clip: ClipFrames,
-    exercise: ExerciseDefinition,
-    difficulty: Difficulty,
-    tracks: list[_Track],
-    found: list[tuple[Candidate, _Track]],
-    results: tuple[RepResult, ...],
+    clip: ClipFrames, tracks: list[_Track], found: list[tuple[Candidate, _Track]], results: tuple[RepResult, ...]
 ) -> tuple[RepResult, ...]:
     """The results plus the drives of a limb hidden through the other limb's cycles (`alternation`), in order."""
     counted = [
         sorted((r for (_, t), r in zip(found, results, strict=True) if t is track and r.counted), key=_peak)
         for track in tracks
     ]
-    seen = [
-        np.isfinite(rep_progress(exercise, difficulty, clip.signals, clip.facing, side)[0]) & clip.visible
-        for side in exercise.sides
-    ]
-    inferred = hidden_limb_drives(counted, seen, clip.times_s)
+    inferred = hidden_limb_drives(counted, [t.measured for t in tracks], clip.times_s)
     return tuple(sorted([*results, *inferred], key=lambda r: (r.start_ms, r.end_ms)))
 
 
