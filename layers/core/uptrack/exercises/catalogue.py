@@ -149,7 +149,8 @@ class ExerciseDefinition:
     alternating: bool = False
     """Each side's limb makes its own reps (one per knee drive): the components are read per side
     (`<signal>_left`, `<signal>_right`) and each side is counted on its own, so the brief moment where the two
-    limbs cross between drives never has to show as a return to rest."""
+    limbs cross between drives never has to show as a return to rest. A limb hidden through a regular cycle of the
+    other still drove once in it (`uptrack.exercises.alternation`)."""
     alternative: Component | None = None
     """A second reading of the movement that counts a rep where the components barely move (a crunch's curl seen
     from any side, while the trunk's incline stays put): progress is the higher of the two, but the grade's depth
@@ -652,8 +653,9 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
         views=_BOTH,
         posture="horizontal",
         phases=("plank", "driving", "knee in", "returning"),
-        components=(Component("hip_angle_gap", rest=30, target=_lv(55, 65, 75), ideal=95),),
+        components=(Component("leg_hip_angle", rest=145, target=_lv(125, 115, 105), ideal=85),),
         tempo=Tempo(counted=(0.12, 3.0), ideal=(0.2, 1.2)),
+        alternating=True,
         weights={"depth": 0.6, "tempo": 0.2},
         cues=(Cue("depth", 85, "Drive each knee all the way towards your chest."),),
     ),

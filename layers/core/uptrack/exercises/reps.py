@@ -16,6 +16,7 @@ import numpy.typing as npt
 
 from uptrack.contract.grades import grade_for
 from uptrack.contract.params import Difficulty
+from uptrack.exercises.alternation import hidden_limb_drives
 from uptrack.exercises.catalogue import Component, ExerciseDefinition
 from uptrack.exercises.clip import ClipFrames, posture_states, to_ms
 from uptrack.exercises.counting import DEFAULT_THRESHOLDS, Candidate, find_candidates
@@ -95,6 +96,8 @@ class _Track:
     candidates: list[Candidate]
     depth: Floats
     """Progress by the catalogue's components alone (without the alternative reading): what grades depth."""
+    measured: Bools
+    """Frames where this track's limb was seen (before gaps were bridged)."""
 
 
 def _tracks(clip: ClipFrames, exercise: ExerciseDefinition, difficulty: Difficulty) -> list[_Track]:
@@ -112,13 +115,15 @@ def _track(
 ) -> _Track:
     """The alternative reading is capped at the target: its scale changes from one camera angle to the next, so it
     can show that a rep reached the target, not rank reps against each other (`RELATIVE_DEPTH`)."""
-    depth = _counting_progress(clip, exercise.components, difficulty, side)
+    raw, _ = rep_progress(exercise.components, difficulty, clip, side)
+    measured = np.isfinite(raw) & clip.visible
+    depth = _counting_progress(clip, raw)
     progress = depth
     if alternative is not None:
         trusted = _alternative_trusted(clip, exercise, difficulty, 2.0 * alternative.reference_s)
-        reading = np.where(trusted, _counting_progress(clip, (alternative,), difficulty, side), np.nan)
-        progress = np.fmax(depth, np.minimum(reading, 1.0))
-    return _Track(progress, find_candidates(progress, clip.ready), depth)
+        reading, _ = rep_progress((alternative,), difficulty, clip, side)
+        progress = np.fmax(depth, np.minimum(np.where(trusted, _counting_progress(clip, reading), np.nan), 1.0))
+    return _Track(progress, find_candidates(progress, clip.ready), depth, measured)
 
 
 def _alternative_trusted(
@@ -138,12 +143,9 @@ def _alternative_trusted(
     return trusted
 
 
-def _counting_progress(
-    clip: ClipFrames, components: tuple[Component, ...], difficulty: Difficulty, side: str
-) -> Floats:
+def _counting_progress(clip: ClipFrames, raw: Floats) -> Floats:
     """Progress cleaned for counting: unseen frames blanked, spikes removed, occlusions bridged, own rest."""
-    progress, _ = rep_progress(components, difficulty, clip, side)
-    progress = clean(np.where(clip.visible, progress, np.nan), clip.times_s)
+    progress = clean(np.where(clip.visible, raw, np.nan), clip.times_s)
     progress = bridge_gaps(progress, clip.times_s, OCCLUDED_REP_S, above=DEFAULT_THRESHOLDS.rest)
     return from_own_rest(progress)
 
@@ -195,6 +197,8 @@ def analyze_reps(
     results = tuple(
         _rep_result(clip, exercise, c, v, bar, ideal, t.depth) for (c, t), v in zip(found, verdicts, strict=True)
     )
+    if exercise.alternating:
+        results = _with_hidden_limb_drives(clip, tracks, found, results)
     start = min((r.start_ms for r in results if r.counted), default=None)
     return replace(
         base,
@@ -203,6 +207,22 @@ def analyze_reps(
         posture=posture_states(clip, exercise, start),
         progression=merged([rep_progression(t.progress, clip.times_s, c.start, c.peak, c.end) for c, t in found]),
     )
+
+
+def _with_hidden_limb_drives(
+    clip: ClipFrames, tracks: list[_Track], found: list[tuple[Candidate, _Track]], results: tuple[RepResult, ...]
+) -> tuple[RepResult, ...]:
+    """The results plus the drives of a limb hidden through the other limb's cycles (`alternation`), in order."""
+    counted = [
+        sorted((r for (_, t), r in zip(found, results, strict=True) if t is track and r.counted), key=_peak_ms)
+        for track in tracks
+    ]
+    inferred = hidden_limb_drives(counted, [t.measured for t in tracks], clip.times_s)
+    return tuple(sorted([*results, *inferred], key=lambda r: (r.start_ms, r.end_ms)))
+
+
+def _peak_ms(result: RepResult) -> int:
+    return result.peak_ms
 
 
 def _clip_bar(candidates: list[Candidate], verdicts: list[str]) -> float:

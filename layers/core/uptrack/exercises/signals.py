@@ -143,18 +143,17 @@ def _paired_side(body: Body, side: str, first: str, vertex: str, last: str) -> F
     return result
 
 
-def _raw_angle(body: Body, first: str, vertex: str, last: str, pick: Literal["min", "max", "gap"]) -> Floats:
+def _one_side_angle(body: Body, side: str, first: str, vertex: str, last: str) -> Floats:
+    """One side's angle whatever the other side's confidence (NaN only where this side's joints were not seen)."""
+    points = (body.xy(f"{side}_{joint}").astype(np.float32) for joint in (first, vertex, last))
+    result: Floats = joint_angle(*points).astype(np.float64)
+    return result
+
+
+def _raw_angle(body: Body, first: str, vertex: str, last: str, pick: Literal["min", "max"]) -> Floats:
     """Both sides' angle combined by `pick` whatever their confidence: for poses where one limb does something
-    different from the other (one leg driven forward, one leg extended back), the far limb must not be dropped.
-    `gap` is the left/right difference (NaN unless both were seen): it rises and falls once per knee drive of
-    either leg, as the thighs part and cross again."""
-    left, right = (
-        joint_angle(*(body.xy(f"{side}_{j}").astype(np.float32) for j in (first, vertex, last))).astype(np.float64)
-        for side in ("left", "right")
-    )
-    if pick == "gap":
-        gap: Floats = np.abs(left - right)
-        return gap
+    different from the other (one leg driven forward, one leg extended back), the far limb must not be dropped."""
+    left, right = (_one_side_angle(body, side, first, vertex, last) for side in ("left", "right"))
     result: Floats = np.fmin(left, right) if pick == "min" else np.fmax(left, right)
     return result
 
@@ -266,7 +265,10 @@ SIGNALS: Final[Mapping[str, SignalFn]] = {
     "foot_lift": lambda b: np.abs(_foot_lift(b, "left")),
     "hip_angle_min": lambda b: _raw_angle(b, "knee", "hip", "shoulder", "min"),
     "hip_angle_max": lambda b: _raw_angle(b, "knee", "hip", "shoulder", "max"),
-    "hip_angle_gap": lambda b: _raw_angle(b, "knee", "hip", "shoulder", "gap"),
+    **{
+        f"leg_hip_angle_{side}": partial(_one_side_angle, side=side, first="knee", vertex="hip", last="shoulder")
+        for side in ("left", "right")
+    },
     "knee_angle_min": lambda b: _raw_angle(b, "hip", "knee", "ankle", "min"),
     "raised_arm_angle": lambda b: _raw_angle(b, "hip", "shoulder", "elbow", "max"),
     "support_arm": lambda b: _rise(b, "elbow", "shoulder", "upper_arm", "max"),
