@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 from uptrack.exercises.analysis import analyze_exercise
 from uptrack.exercises.catalogue import get_exercise
-from uptrack.exercises.counting import find_candidates
-from uptrack.exercises.reps import MAX_OWN_REST, from_own_rest
+from uptrack.exercises.counting import Candidate, find_candidates
+from uptrack.exercises.reps import MAX_OWN_REST, RELATIVE_DEPTH, SAME_VIEW_WIDTH, depth_bars, from_own_rest
 
 from tests.unit.exercises.motions import front, high_knees, pull_up
 from tests.unit.exercises.stick_figures import series, standing
@@ -84,3 +84,26 @@ def test_squats_with_pauses_are_no_mismatch() -> None:
         frames += [standing(175)] * 45
     analysis = analyze_exercise(series(frames), get_exercise("squat"), "medium")
     assert len(analysis.reps) == 4 and analysis.mismatches == ()
+
+
+def _rep(peak_progress: float) -> Candidate:
+    return Candidate(start=0, peak=1, end=2, peak_progress=peak_progress, completed=True)
+
+
+def test_a_rep_seen_from_another_view_is_held_to_the_depth_of_reps_seen_that_way() -> None:
+    """A camera circling a pull-up: three reps from behind (shoulders wide) read deeper than two from the side;
+    the side reps pass the catalogue's target but not the clip's bar, and still count."""
+    peaks = [2.4, 2.4, 2.4, 1.4, 1.4]
+    widths = [0.5, 0.52, 0.48, 0.3, 0.22]
+    bars = depth_bars([_rep(p) for p in peaks], ["counted"] * 5, widths)
+    clip_bar = RELATIVE_DEPTH * 2.4
+    assert bars[:3] == [clip_bar] * 3
+    assert bars[3:] == [RELATIVE_DEPTH * 1.4] * 2
+
+
+def test_a_half_rep_seen_like_the_full_ones_stays_shallow() -> None:
+    peaks = [2.4, 1.2, 2.4, 2.4]
+    widths = [0.5, 0.5 + SAME_VIEW_WIDTH / 2, 0.5, float("nan")]
+    bars = depth_bars([_rep(p) for p in peaks], ["counted"] * 4, widths)
+    assert bars[1] > peaks[1]  # same view: judged against the full reps
+    assert bars[3] == bars[0]  # shoulders unseen: the clip's bar

@@ -132,7 +132,7 @@ def analyze_reps(
     found = sorted(((c, t) for t in tracks for c in t.candidates), key=lambda pair: (pair[0].start, pair[0].end))
     candidates = [candidate for candidate, _ in found]
     verdicts = [_verdict(exercise, c, _seconds(c, clip.times_s)) for c in candidates]
-    bars = _depth_bars(candidates, verdicts, [_rep_width(clip, c) for c in candidates])
+    bars = depth_bars(candidates, verdicts, [_rep_width(clip, c) for c in candidates])
     results = tuple(
         _rep_result(clip, exercise, c, v, bar, ideal) for c, v, bar in zip(candidates, verdicts, bars, strict=True)
     )
@@ -152,11 +152,10 @@ def _rep_width(clip: ClipFrames, candidate: Candidate) -> float:
     return float(np.median(widths[np.isfinite(widths)])) if np.isfinite(widths).any() else np.nan
 
 
-def _depth_bars(candidates: list[Candidate], verdicts: list[str], widths: list[float]) -> list[float]:
+def depth_bars(candidates: list[Candidate], verdicts: list[str], widths: list[float]) -> list[float]:
     """Per candidate, `RELATIVE_DEPTH` of the median peak of the reps that pass the catalogue's rules (0 when none
-    do), lowered to that of the reps filmed from its own view when they are shallower (0 when none was: a rep seen
-    from a view of its own answers to the catalogue's target). Never raised: a view seen once is no evidence that
-    the other views exaggerate depth."""
+    do), lowered to that of the reps filmed from its own view (itself included) when they are shallower. Never
+    raised: one view is held to its own reps only to forgive a camera that flattens depth, not to be stricter."""
     counted = [(c.peak_progress, w) for c, v, w in zip(candidates, verdicts, widths, strict=True) if v == "counted"]
     clip_bar = _bar([peak for peak, _ in counted])
     return [min(clip_bar, _bar([peak for peak, other in counted if _same_view(width, other)])) for width in widths]
