@@ -107,3 +107,16 @@ def test_a_half_rep_seen_like_the_full_ones_stays_shallow() -> None:
     bars = depth_bars([_rep(p) for p in peaks], ["counted"] * 4, widths)
     assert bars[1] > peaks[1]  # same view: judged against the full reps
     assert bars[3] == bars[0]  # shoulders unseen: the clip's bar
+
+
+def test_letting_go_of_the_bar_ends_the_last_pull_up_where_the_hands_left() -> None:
+    """The last rep comes half-way down and the person drops: the hands falling from the bar bend the elbows again
+    and end by the hips, which reads as a pull-up held at the top to the end of the clip. Off the bar no rep goes
+    on: the last rep is judged where the hands left, half-way down, and counts; the drop is no rep."""
+    frames = [pull_up(0.0)] * 30
+    for _ in range(3):
+        frames += [pull_up(float(np.sin(np.pi * t) ** 2)) for t in np.linspace(0, 1, 60)]
+    frames += [pull_up(float(np.sin(np.pi * t) ** 2)) for t in np.linspace(0, 0.8, 48)]  # up, and half-way down
+    frames += [pull_up(0.8)] * 6 + [front()] * 30  # hands falling, then standing below the bar, arms down
+    analysis = analyze_exercise(series(frames), get_exercise("pull_up"), "medium")
+    assert len(analysis.reps) == 4

@@ -86,7 +86,7 @@ class _Track:
 
 def _track(clip: ClipFrames, exercise: ExerciseDefinition, difficulty: Difficulty, side: str) -> _Track:
     progress, _ = rep_progress(exercise, difficulty, clip.signals, clip.facing, side)
-    progress = clean(np.where(clip.visible, progress, np.nan), clip.times_s)
+    progress = np.where(clip.engaged, clean(np.where(clip.visible, progress, np.nan), clip.times_s), np.nan)
     progress = bridge_gaps(progress, clip.times_s, OCCLUDED_REP_S, above=DEFAULT_THRESHOLDS.rest)
     progress = from_own_rest(progress)
     return _Track(progress, find_candidates(progress, clip.ready))
