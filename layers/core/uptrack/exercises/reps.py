@@ -33,9 +33,9 @@ against the person's own full ones, which also absorbs 2-D foreshortening of the
 
 SAME_VIEW_WIDTH: Final = 0.1
 """Two reps were filmed from the same view when their shoulder widths (flank lengths; the camera's angle round
-the body) differ by less than this. A camera that circles the body or moves in close changes how deep the same rep
-looks (an elbow seen from the side bends less in the image than seen from behind, a knee seen from the front less
-than in profile), so a rep short of the clip's bar still counts when it is not short of the reps seen its way."""
+the body) differ by less than this. A camera that circles the body changes how deep the same rep looks (an elbow
+seen from the side bends less in the image than seen from behind, a knee seen from the front less than in
+profile), so a rep short of the clip's bar still counts when it is not short of the reps seen its way."""
 
 OCCLUDED_REP_S: Final = 1.5
 """A dropout up to this long is bridged when the person is mid-rep on either side of it: a barbell plate or an arm
