@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 from uptrack.exercises.analysis import analyze_exercise
 from uptrack.exercises.catalogue import get_exercise
-from uptrack.exercises.counting import find_candidates
-from uptrack.exercises.reps import MAX_OWN_REST, from_own_rest
+from uptrack.exercises.counting import Candidate, find_candidates
+from uptrack.exercises.reps import MAX_OWN_REST, RELATIVE_DEPTH, SAME_VIEW_WIDTH, depth_bars, from_own_rest
 
 from tests.unit.exercises.motions import front, high_knees, pull_up
 from tests.unit.exercises.stick_figures import series, standing
@@ -84,3 +84,39 @@ def test_squats_with_pauses_are_no_mismatch() -> None:
         frames += [standing(175)] * 45
     analysis = analyze_exercise(series(frames), get_exercise("squat"), "medium")
     assert len(analysis.reps) == 4 and analysis.mismatches == ()
+
+
+def _rep(peak_progress: float) -> Candidate:
+    return Candidate(start=0, peak=1, end=2, peak_progress=peak_progress, completed=True)
+
+
+def test_a_rep_seen_from_another_view_is_held_to_the_depth_of_reps_seen_that_way() -> None:
+    """A camera circling a pull-up: three reps from behind (shoulders wide) read deeper than two from the side;
+    the side reps pass the catalogue's target but not the clip's bar, and still count."""
+    peaks = [2.4, 2.4, 2.4, 1.4, 1.4]
+    widths = [0.5, 0.52, 0.48, 0.3, 0.22]
+    bars = depth_bars([_rep(p) for p in peaks], ["counted"] * 5, widths)
+    clip_bar = RELATIVE_DEPTH * 2.4
+    assert bars[:3] == [clip_bar] * 3
+    assert bars[3:] == [RELATIVE_DEPTH * 1.4] * 2
+
+
+def test_a_half_rep_seen_like_the_full_ones_stays_shallow() -> None:
+    peaks = [2.4, 1.2, 2.4, 2.4]
+    widths = [0.5, 0.5 + SAME_VIEW_WIDTH / 2, 0.5, float("nan")]
+    bars = depth_bars([_rep(p) for p in peaks], ["counted"] * 4, widths)
+    assert bars[1] > peaks[1]  # same view: judged against the full reps
+    assert bars[3] == bars[0]  # shoulders unseen: the clip's bar
+
+
+def test_letting_go_of_the_bar_ends_the_last_pull_up_where_the_hands_left() -> None:
+    """The last rep comes half-way down and the person drops: the hands falling from the bar bend the elbows again
+    and end by the hips, which reads as a pull-up held at the top to the end of the clip. Off the bar no rep goes
+    on: the last rep is judged where the hands left, half-way down, and counts; the drop is no rep."""
+    frames = [pull_up(0.0)] * 30
+    for _ in range(3):
+        frames += [pull_up(float(np.sin(np.pi * t) ** 2)) for t in np.linspace(0, 1, 60)]
+    frames += [pull_up(float(np.sin(np.pi * t) ** 2)) for t in np.linspace(0, 0.8, 48)]  # up, and half-way down
+    frames += [pull_up(0.8)] * 6 + [front()] * 30  # hands falling, then standing below the bar, arms down
+    analysis = analyze_exercise(series(frames), get_exercise("pull_up"), "medium")
+    assert len(analysis.reps) == 4

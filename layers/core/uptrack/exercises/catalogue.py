@@ -20,7 +20,7 @@ from uptrack.contract.params import Difficulty
 
 Kind = Literal["repetition", "duration"]
 View = Literal["front", "side"]
-Posture = Literal["upright", "horizontal", "any"]
+Posture = Literal["upright", "horizontal", "hanging", "any"]
 Reduce = Literal["min", "max", "mean", "range", "side_gap"]
 
 
@@ -217,7 +217,9 @@ def _pose_hold(
     )
 
 
-POSTURE_SIGNALS: Final = frozenset({"torso_incline", "hip_height", "wrist_below_hip", "shoulder_width"})
+POSTURE_SIGNALS: Final = frozenset(
+    {"torso_incline", "hip_height", "wrist_below_hip", "shoulder_width", "shoulder_over_wrist"}
+)
 """Signals every analysis reads to check the body's orientation and the camera view."""
 
 _BOTH: Final[frozenset[View]] = frozenset({"front", "side"})
@@ -507,7 +509,7 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
         "repetition",
         required_keypoints=_ARMS,
         views=_BOTH,
-        posture="upright",
+        posture="hanging",
         phases=("hanging", "pulling", "top", "lowering"),
         components=(
             Component("elbow_angle", rest=160, target=_lv(110, 95, 80), ideal=70),

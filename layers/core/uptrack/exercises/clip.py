@@ -35,6 +35,14 @@ HANDS_ON_FLOOR: Final = 0.6
 FRONT_MIN_SHOULDER_WIDTH: Final = 0.3
 """Shoulder width over flank length above which the camera faces the body (profile views measure below 0.2)."""
 
+HANDS_OFF_BAR: Final = 0.5
+"""Wrists more than this many upper arms below the shoulders: the hands are no longer on a bar overhead (at the
+top of a pull-up the shoulders come up to about the hands' height; hanging, the hands are well above them)."""
+
+LETTING_GO_S: Final = 0.3
+"""How long hands take to fall from a bar overhead to below the shoulders (about half a metre: 0.32 s falling
+freely). Frames this long before the hands show off the bar are already the drop, not the rep."""
+
 STEADY_S: Final = 0.3
 """Readiness and placement states must last about this long: shorter flickers are detection noise."""
 
@@ -50,6 +58,8 @@ class ClipFrames:
     missing: tuple[Bools, ...]
     """Per required keypoint group: where it was not seen."""
     visible: Bools
+    engaged: Bools
+    """On the apparatus: for a hanging exercise, hands still on the bar (letting go ends any rep under way)."""
     in_posture: Bools
     ready: Bools
     """Required keypoints seen and body in the exercise's posture, held steadily."""
@@ -84,6 +94,7 @@ def measure_clip(series: PoseSeries, exercise: ExerciseDefinition) -> ClipFrames
         facing=running_median(signals["shoulder_width"], frames_for(1.0, times_s)) > FRONT_MIN_SHOULDER_WIDTH,
         missing=missing,
         visible=visible,
+        engaged=_on_bar(in_posture, times_s) if exercise.posture == "hanging" else np.ones(len(times_s), dtype=bool),
         in_posture=in_posture,
         ready=steady(visible & in_posture, times_s),
     )
@@ -93,6 +104,14 @@ def steady(flags: Bools, times_s: Floats, seconds: float = STEADY_S) -> Bools:
     """Majority vote over about `seconds`: removes flickers shorter than half of it."""
     result: Bools = running_median(flags.astype(np.float64), frames_for(seconds, times_s)) > 0.5
     return result
+
+
+def _on_bar(hanging: Bools, times_s: Floats) -> Bools:
+    """Frames with the hands on the bar: hanging, and not within `LETTING_GO_S` before the hands show off it."""
+    on_bar = hanging.copy()
+    for release in np.flatnonzero(np.diff(hanging.astype(np.int8)) < 0) + 1:
+        on_bar[(times_s >= times_s[release] - LETTING_GO_S) & (times_s < times_s[release])] = False
+    return on_bar
 
 
 def _missing(body: Body, required: tuple[KeypointGroup, ...]) -> tuple[Bools, ...]:
@@ -112,7 +131,8 @@ def _in_posture(signals: Mapping[str, Floats], posture: Posture) -> Bools:
     On the floor shows as a trunk tilted past 45°, hips close to the ankles' height (legs along the floor, or
     pointing at the camera), or hands far below the hips (supporting the body): the last two still work head-on,
     where the trunk looks upright in the image. Upright means a trunk within 45° of vertical and hands not on the
-    floor; sitting counts as upright (seated presses and curls). Unseen keypoints never block an upright exercise:
+    floor; sitting counts as upright (seated presses and curls). Hanging is upright with the hands still above the
+    shoulders (`HANDS_OFF_BAR`). Unseen keypoints never block an upright exercise:
     upper-body framing is normal for curls.
     """
     incline = signals["torso_incline"]
@@ -122,6 +142,9 @@ def _in_posture(signals: Mapping[str, Floats], posture: Posture) -> Bools:
     on_hands: Bools = signals["wrist_below_hip"] > HANDS_ON_FLOOR
     if posture == "upright":
         return ~(tilted | on_hands)
+    if posture == "hanging":
+        off_bar: Bools = signals["shoulder_over_wrist"] > HANDS_OFF_BAR
+        return ~(tilted | off_bar)
     on_floor: Bools = tilted | on_hands | (signals["hip_height"] < LYING_MAX_HIP_HEIGHT)
     return on_floor
 

@@ -33,6 +33,12 @@ RELATIVE_DEPTH: Final = 0.75
 """A rep must also reach this share of the median depth of the clip's counted reps: a coach judges a half rep
 against the person's own full ones, which also absorbs 2-D foreshortening of the absolute target."""
 
+SAME_VIEW_WIDTH: Final = 0.1
+"""Two reps were filmed from the same view when their shoulder widths (flank lengths; the camera's angle round
+the body) differ by less than this. A camera that circles the body changes how deep the same rep looks (an elbow
+seen from the side bends less in the image than seen from behind, a knee seen from the front less than in
+profile), so a rep short of the clip's bar still counts when it is not short of the reps seen its way."""
+
 OCCLUDED_REP_S: Final = 1.5
 """A dropout up to this long is bridged when the person is mid-rep on either side of it: a barbell plate or an arm
 hiding the body at the bottom of a rep, or on the way up, must not split it into halves that both fail."""
@@ -145,7 +151,7 @@ def _alternative_trusted(
 
 def _counting_progress(clip: ClipFrames, raw: Floats) -> Floats:
     """Progress cleaned for counting: unseen frames blanked, spikes removed, occlusions bridged, own rest."""
-    progress = clean(np.where(clip.visible, raw, np.nan), clip.times_s)
+    progress = np.where(clip.engaged, clean(np.where(clip.visible, raw, np.nan), clip.times_s), np.nan)
     progress = bridge_gaps(progress, clip.times_s, OCCLUDED_REP_S, above=DEFAULT_THRESHOLDS.rest)
     return from_own_rest(progress)
 
@@ -193,9 +199,10 @@ def analyze_reps(
         _verdict(exercise, c, _seconds(c, clip.times_s), _held_at_end_s(c, t.progress, clip.times_s)) for c, t in found
     ]
     verdicts = _without_lone_holds(candidates, verdicts)
-    bar = _clip_bar(candidates, verdicts)
+    bars = depth_bars(candidates, verdicts, [_rep_width(clip, c) for c in candidates])
     results = tuple(
-        _rep_result(clip, exercise, c, v, bar, ideal, t.depth) for (c, t), v in zip(found, verdicts, strict=True)
+        _rep_result(clip, exercise, c, v, bar, ideal, t.depth)
+        for (c, t), v, bar in zip(found, verdicts, bars, strict=True)
     )
     if exercise.alternating:
         results = _with_hidden_limb_drives(clip, tracks, found, results)
@@ -225,9 +232,27 @@ def _peak_ms(result: RepResult) -> int:
     return result.peak_ms
 
 
-def _clip_bar(candidates: list[Candidate], verdicts: list[str]) -> float:
-    """`RELATIVE_DEPTH` of the median peak of the reps that pass the catalogue's rules (0 when none do)."""
-    peaks = [c.peak_progress for c, v in zip(candidates, verdicts, strict=True) if v == "counted"]
+def _rep_width(clip: ClipFrames, candidate: Candidate) -> float:
+    """The rep's median shoulder width: where the camera stood round the body (NaN when the shoulders were unseen)."""
+    widths = clip.signals["shoulder_width"][candidate.start : candidate.end + 1]
+    return float(np.median(widths[np.isfinite(widths)])) if np.isfinite(widths).any() else np.nan
+
+
+def depth_bars(candidates: list[Candidate], verdicts: list[str], widths: list[float]) -> list[float]:
+    """Per candidate, `RELATIVE_DEPTH` of the median peak of the reps that pass the catalogue's rules (0 when none
+    do), lowered to that of the reps filmed from its own view (itself included) when they are shallower. Never
+    raised: one view is held to its own reps only to forgive a camera that flattens depth, not to be stricter."""
+    counted = [(c.peak_progress, w) for c, v, w in zip(candidates, verdicts, widths, strict=True) if v == "counted"]
+    clip_bar = _bar([peak for peak, _ in counted])
+    return [min(clip_bar, _bar([peak for peak, other in counted if _same_view(width, other)])) for width in widths]
+
+
+def _same_view(width: float, other: float) -> bool:
+    """Shoulder widths within `SAME_VIEW_WIDTH`; an unseen width does not tell views apart."""
+    return not abs(width - other) >= SAME_VIEW_WIDTH
+
+
+def _bar(peaks: list[float]) -> float:
     return RELATIVE_DEPTH * float(np.median(peaks)) if peaks else 0.0
 
 

@@ -36,6 +36,7 @@ _DIRECTIONS = {frozenset({"front"}): "face-camera", frozenset({"side"}): "profil
 _POSITION_HINTS = {
     "upright": "Stand up straight to start.",
     "horizontal": "Get down into position on the floor to start.",
+    "hanging": "Hang from the bar with straight arms to start.",
     "any": "Get into the start position.",
 }
 
