@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from itertools import groupby
+from itertools import groupby, pairwise
 from multiprocessing.queues import Queue
 from pathlib import Path
 from queue import Empty
@@ -85,7 +85,7 @@ def infer_chunk_run(
     chunks is tracked once and split.
     """
     first = _segment_anchor(_aligned(chunks[0].start, stride), stride)
-    frames = iter_frames(path, first, chunks[-1].stop, stride=stride)
+    frames = iter_frames(path, first, chunks[-1].stop, stride=stride, detect_cuts=True)
     segments = (
         _track_segment(estimator, list(block), info)
         for _, block in groupby(frames, lambda f: f.index // SEGMENT_FRAMES)
@@ -106,8 +106,15 @@ def _segment_anchor(frame: int, stride: int) -> int:
 
 
 def _track_segment(estimator: PoseEstimator, frames: list[Frame], info: VideoInfo) -> PoseSeries:
-    """Track one segment from a fresh start; `SEED_PASSES` extra passes on its first frame only place the crop, so
-    the segment's first pose comes from a settled crop like every other."""
+    """Track one segment, starting afresh at its first frame and at every camera cut in it (the crop of the last
+    shot says nothing about where the person is in the next)."""
+    starts = [0, *(i for i, frame in enumerate(frames) if frame.cut and i > 0), len(frames)]
+    return PoseSeries.concat([_track_shot(estimator, frames[a:b], info) for a, b in pairwise(starts)])
+
+
+def _track_shot(estimator: PoseEstimator, frames: list[Frame], info: VideoInfo) -> PoseSeries:
+    """Track frames of one shot from a fresh start; `SEED_PASSES` extra passes on the first frame only place the
+    crop, so the first pose comes from a settled crop like every other."""
     series = track_frames(estimator, [frames[0]] * SEED_PASSES + frames, info.width, info.height, info.fps)
     return series.select(np.arange(len(series)) >= SEED_PASSES)
 

@@ -79,26 +79,67 @@ class _Track:
 
 
 def _track(clip: ClipFrames, exercise: ExerciseDefinition, difficulty: Difficulty, side: str) -> _Track:
+    """Progress cleaned and re-based, and its candidates, shot by shot: at a camera cut the state machine starts
+    over (a rep the cut interrupts is counted on the side of the cut that holds its peak), and each shot has its
+    own start position, as each camera sees the body differently."""
     progress, _ = rep_progress(exercise, difficulty, clip.signals, clip.facing, side)
-    progress = clean(np.where(clip.visible, progress, np.nan), clip.times_s)
-    progress = bridge_gaps(progress, clip.times_s, OCCLUDED_REP_S, above=DEFAULT_THRESHOLDS.rest)
-    progress = from_own_rest(progress)
-    return _Track(progress, find_candidates(progress, clip.ready))
+    progress = np.where(clip.visible, progress, np.nan)
+    for shot in clip.shots:
+        progress[shot] = clean(progress[shot], clip.times_s[shot])
+        progress[shot] = bridge_gaps(progress[shot], clip.times_s[shot], OCCLUDED_REP_S, above=DEFAULT_THRESHOLDS.rest)
+    progress = from_own_rest(progress, clip.shots)
+    candidates: list[Candidate] = []
+    for at, shot in enumerate(clip.shots):
+        rising = _rising_through_cut(progress, clip.shots, at, candidates)
+        found = find_candidates(
+            progress[shot], clip.ready[shot], cut_at_end=shot.stop < len(progress), opens_rising=rising
+        )
+        candidates += [
+            replace(c, start=c.start + shot.start, peak=c.peak + shot.start, end=c.end + shot.start) for c in found
+        ]
+    return _Track(progress, candidates)
 
 
-def from_own_rest(progress: Floats) -> Floats:
+def _rising_through_cut(progress: Floats, shots: tuple[slice, ...], at: int, before: list[Candidate]) -> bool:
+    """True when shot `at` opens after a cut that interrupted a rep on its way up: the shot before saw the rep
+    leave the start position, it was not counted there, and progress is higher after the cut than before it."""
+    if at == 0 or not before:
+        return False
+    previous, shot = shots[at - 1], shots[at]
+    seen_before = np.flatnonzero(np.isfinite(progress[previous])) + previous.start
+    seen_after = np.flatnonzero(np.isfinite(progress[shot])) + shot.start
+    if not len(seen_before) or not len(seen_after):
+        return False
+    last = before[-1]
+    under_way = last.end == seen_before[-1] and last.start > seen_before[0] and not last.completed
+    return under_way and bool(progress[seen_before[-1]] < progress[seen_after[0]])
+
+
+def from_own_rest(progress: Floats, shots: tuple[slice, ...] = ()) -> Floats:
     """Progress re-based on the start position this person keeps coming back to, when it lies short of the
     catalogue's: a camera below or beside the body foreshortens a straight arm or leg (a pull-up's dead hang seen
     from below reads as a bent elbow), and continuous sets never quite lock out. The target stays where it was
-    (1 is still 1), so depth rules are unchanged; only where a rep starts and ends moves."""
-    troughs = _troughs_between_reps(progress)
-    if len(troughs) < OWN_REST_MIN_TROUGHS:
-        return progress
-    rest = float(np.quantile(troughs, OWN_REST_QUANTILE))
-    if not DEFAULT_THRESHOLDS.rest < rest <= MAX_OWN_REST:
-        return progress
-    rebased: Floats = (progress - rest) / (1.0 - rest)
+    (1 is still 1), so depth rules are unchanged; only where a rep starts and ends moves.
+
+    Each camera shot has its own start position; a shot too short to show one (fewer than `OWN_REST_MIN_TROUGHS`
+    returns) takes the one all the shots' returns give."""
+    shots = shots or (slice(0, len(progress)),)
+    troughs = [_troughs_between_reps(progress[shot]) for shot in shots]
+    pooled = [t for shot_troughs in troughs for t in shot_troughs]
+    rebased = progress.copy()
+    for shot, shot_troughs in zip(shots, troughs, strict=True):
+        rest = _own_rest(shot_troughs if len(shot_troughs) >= OWN_REST_MIN_TROUGHS else pooled)
+        if rest is not None:
+            rebased[shot] = (progress[shot] - rest) / (1.0 - rest)
     return rebased
+
+
+def _own_rest(troughs: list[float]) -> float | None:
+    """Where these returns say the person's start position is; None when the catalogue's stands."""
+    if len(troughs) < OWN_REST_MIN_TROUGHS:
+        return None
+    rest = float(np.quantile(troughs, OWN_REST_QUANTILE))
+    return rest if DEFAULT_THRESHOLDS.rest < rest <= MAX_OWN_REST else None
 
 
 def _troughs_between_reps(progress: Floats) -> list[float]:
@@ -126,8 +167,10 @@ def analyze_reps(
     found = sorted(((c, t) for t in tracks for c in t.candidates), key=lambda pair: (pair[0].start, pair[0].end))
     candidates = [candidate for candidate, _ in found]
     verdicts = [_verdict(exercise, c, _seconds(c, clip.times_s)) for c in candidates]
-    bar = _clip_bar(candidates, verdicts)
-    results = tuple(_rep_result(clip, exercise, c, v, bar, ideal) for c, v in zip(candidates, verdicts, strict=True))
+    bars = [_shot_bar(clip, c, candidates, verdicts) for c in candidates]
+    results = tuple(
+        _rep_result(clip, exercise, c, v, bar, ideal) for c, v, bar in zip(candidates, verdicts, bars, strict=True)
+    )
     start = min((r.start_ms for r in results if r.counted), default=None)
     return replace(
         base,
@@ -138,10 +181,21 @@ def analyze_reps(
     )
 
 
-def _clip_bar(candidates: list[Candidate], verdicts: list[str]) -> float:
-    """`RELATIVE_DEPTH` of the median peak of the reps that pass the catalogue's rules (0 when none do)."""
-    peaks = [c.peak_progress for c, v in zip(candidates, verdicts, strict=True) if v == "counted"]
+def _shot_bar(clip: ClipFrames, candidate: Candidate, candidates: list[Candidate], verdicts: list[str]) -> float:
+    """`RELATIVE_DEPTH` of the median peak of the reps in the candidate's camera shot that pass the catalogue's
+    rules (0 when none do): another camera foreshortens the same depth differently."""
+    shot = _shot_of(clip, candidate.start)
+    peaks = [
+        c.peak_progress
+        for c, v in zip(candidates, verdicts, strict=True)
+        if v == "counted" and _shot_of(clip, c.start) == shot
+    ]
     return RELATIVE_DEPTH * float(np.median(peaks)) if peaks else 0.0
+
+
+def _shot_of(clip: ClipFrames, frame: int) -> int:
+    """Which camera shot of the clip holds `frame`."""
+    return next(i for i, shot in enumerate(clip.shots) if shot.start <= frame < shot.stop)
 
 
 def _seconds(candidate: Candidate, times_s: Floats) -> float:
