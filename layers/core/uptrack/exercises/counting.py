@@ -59,13 +59,15 @@ def find_candidates(
     ready: Bools,
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
     cut_at_end: bool = False,
+    lower_after_cut: bool = False,
     opens_rising: bool = False,
 ) -> list[Candidate]:
     """Segment `progress` (NaN = not seen: a break) into excursions from rest; `ready` gates where rest may begin.
 
     `cut_at_end`: the data ends at a camera cut, not at the end of the video. The person goes on in the next shot,
     which counts a rep it opens in only when it sees most of its way up; so a rep the cut interrupts counts here
-    once this data saw it leave the start position and turn back from its peak.
+    once this data saw it leave the start position and turn back from its peak, or reach its peak at the cut when
+    the next shot opens lower (`lower_after_cut`: the turn fell on the cut).
     `opens_rising`: the data starts at a cut that interrupted a rep on its way up, so a rep the data opens in
     is that rep's second half, counted here."""
     candidates: list[Candidate] = []
@@ -97,7 +99,7 @@ def find_candidates(
                 candidates.append(_closed(progress, start, peak, i, opener, thresholds))
                 state, left_rest = (_State.AT_REST, i) if ready[i] else (_State.WAITING, i)
     if state is _State.MOVING:
-        turned = cut_at_end and peak < last_valid and start != first
+        turned = cut_at_end and (peak < last_valid or lower_after_cut) and start != first
         candidates.append(
             _cut_off(progress, start, peak, last_valid, replace(thresholds, end_return=0.0) if turned else thresholds)
         )

@@ -90,9 +90,12 @@ def _track(clip: ClipFrames, exercise: ExerciseDefinition, difficulty: Difficult
     progress = from_own_rest(progress, clip.shots)
     candidates: list[Candidate] = []
     for at, shot in enumerate(clip.shots):
-        rising = _rising_through_cut(progress, clip.shots, at, candidates)
         found = find_candidates(
-            progress[shot], clip.ready[shot], cut_at_end=shot.stop < len(progress), opens_rising=rising
+            progress[shot],
+            clip.ready[shot],
+            cut_at_end=at + 1 < len(clip.shots),
+            lower_after_cut=at + 1 < len(clip.shots) and _across_cut(progress, clip.shots, at + 1) < 0,
+            opens_rising=_rising_through_cut(progress, clip.shots, at, candidates),
         )
         candidates += [
             replace(c, start=c.start + shot.start, peak=c.peak + shot.start, end=c.end + shot.start) for c in found
@@ -105,14 +108,20 @@ def _rising_through_cut(progress: Floats, shots: tuple[slice, ...], at: int, bef
     leave the start position, it was not counted there, and progress is higher after the cut than before it."""
     if at == 0 or not before:
         return False
-    previous, shot = shots[at - 1], shots[at]
-    seen_before = np.flatnonzero(np.isfinite(progress[previous])) + previous.start
-    seen_after = np.flatnonzero(np.isfinite(progress[shot])) + shot.start
-    if not len(seen_before) or not len(seen_after):
-        return False
+    seen_before = np.flatnonzero(np.isfinite(progress[shots[at - 1]])) + shots[at - 1].start
     last = before[-1]
-    under_way = last.end == seen_before[-1] and last.start > seen_before[0] and not last.completed
-    return under_way and bool(progress[seen_before[-1]] < progress[seen_after[0]])
+    under_way = len(seen_before) > 0 and last.end == seen_before[-1] and last.start > seen_before[0]
+    return under_way and not last.completed and _across_cut(progress, shots, at) > 0
+
+
+def _across_cut(progress: Floats, shots: tuple[slice, ...], at: int) -> float:
+    """How much progress rose from the last frame seen before the cut that opens shot `at` to the first seen after
+    it (NaN when either side saw nothing)."""
+    seen_before = np.flatnonzero(np.isfinite(progress[shots[at - 1]])) + shots[at - 1].start
+    seen_after = np.flatnonzero(np.isfinite(progress[shots[at]])) + shots[at].start
+    if not len(seen_before) or not len(seen_after):
+        return float("nan")
+    return float(progress[seen_after[0]] - progress[seen_before[-1]])
 
 
 def from_own_rest(progress: Floats, shots: tuple[slice, ...] = ()) -> Floats:
