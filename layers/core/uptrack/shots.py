@@ -42,9 +42,10 @@ class Thumbnail:
 
 
 def thumbnail(image: npt.NDArray[np.uint8]) -> Thumbnail:
-    """Shrink a BGR frame to what `is_cut` compares (every 4th pixel first: the area average of a 32x18 picture
-    does not need the full frame, and this keeps the cost well under a millisecond for 1080p)."""
-    small = cv2.resize(image[::4, ::4], _THUMB, interpolation=cv2.INTER_AREA)
+    """Shrink a BGR frame to what `is_cut` compares: 128x72 samples of it, averaged down to 32x18 (an area
+    average of the whole frame costs 3 ms at 720p, this 0.04 ms)."""
+    sampled = cv2.resize(image, (4 * _THUMB[0], 4 * _THUMB[1]), interpolation=cv2.INTER_NEAREST)
+    small = cv2.resize(sampled, _THUMB, interpolation=cv2.INTER_AREA)
     grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY).astype(np.float32).ravel()
     hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)
     histogram = cv2.calcHist([hsv], [0, 1], None, [_HUE_BINS, _SATURATION_BINS], [0, 180, 0, 256]).ravel()
