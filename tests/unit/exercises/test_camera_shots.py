@@ -82,3 +82,13 @@ def test_a_shot_that_opens_and_ends_mid_rep_counts_nothing() -> None:
     held = np.full(40, 2.0)
     held[30:] = 1.8
     assert not find_candidates(held, np.ones(40, dtype=bool), cut_at_end=True)[0].completed
+
+
+def test_a_rep_at_its_peak_when_the_cut_comes_counts_once_when_the_next_shot_opens_lower() -> None:
+    """A jump cut at the top of a jumping jack: the turn falls on the cut."""
+    before = np.concatenate([np.zeros(10), rep(1.5)[:15]])
+    ready = np.ones(len(before), dtype=bool)
+    assert not find_candidates(before, ready, cut_at_end=True)[-1].completed
+    assert find_candidates(before, ready, cut_at_end=True, lower_after_cut=True)[-1].completed
+    after = np.concatenate([rep(1.5)[24:], np.zeros(10)])  # opens on the way down: not counted again
+    assert not find_candidates(after, np.ones(len(after), dtype=bool))[0].completed
