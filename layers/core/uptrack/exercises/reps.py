@@ -80,8 +80,8 @@ class _Track:
 
 def _track(clip: ClipFrames, exercise: ExerciseDefinition, difficulty: Difficulty, side: str) -> _Track:
     """Progress cleaned and re-based, and its candidates, shot by shot: at a camera cut the state machine starts
-    over (a rep the cut interrupts is counted on the side of the cut that holds its peak), and each shot has its
-    own start position, as each camera sees the body differently."""
+    over (a rep the cut interrupts is counted once, on the side of the cut that saw it turn: `find_candidates`),
+    and each shot has its own start position, as each camera sees the body differently."""
     progress, _ = rep_progress(exercise, difficulty, clip.signals, clip.facing, side)
     progress = np.where(clip.visible, progress, np.nan)
     for shot in clip.shots:
