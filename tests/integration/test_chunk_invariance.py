@@ -91,10 +91,13 @@ class RememberingEstimator:
 
 
 def decoded_once(path: Path, stride: int) -> object:
-    """A stand-in for `iter_frames` that serves frames decoded once, exactly as a seek to `start` would."""
-    frames = list(iter_frames(path, 0, MAX_FRAMES, stride=stride))
+    """A stand-in for `iter_frames` that serves frames decoded once, exactly as a seek to `start` would (camera cut
+    flags included: that they do not depend on `start` is checked on real decoding by `test_camera_cuts`)."""
+    frames = list(iter_frames(path, 0, MAX_FRAMES, stride=stride, detect_cuts=True))
 
-    def serve(_: object, start: int = 0, stop: int | None = None, stride: int = 1) -> Iterator[Frame]:
+    def serve(
+        _: object, start: int = 0, stop: int | None = None, stride: int = 1, detect_cuts: bool = False
+    ) -> Iterator[Frame]:
         last = MAX_FRAMES if stop is None else stop
         return iter([frame for frame in frames if start <= frame.index < last and (frame.index - start) % stride == 0])
 

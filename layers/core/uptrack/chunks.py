@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from itertools import chain, groupby, repeat
+from itertools import groupby
 from multiprocessing.queues import Queue
 from pathlib import Path
 
@@ -92,7 +92,7 @@ def infer_chunk_run(
     decoded one at a time as the tracker asks for them, so that is also the pace of the tracking.
     """
     first = _segment_anchor(_aligned(chunks[0].start, stride), stride)
-    frames = iter_frames(path, first, chunks[-1].stop, stride=stride)
+    frames = iter_frames(path, first, chunks[-1].stop, stride=stride, detect_cuts=True)
     if on_frame is not None:
         frames = _announced(frames, on_frame)
     segments = (
@@ -120,12 +120,28 @@ def _announced(frames: Iterator[Frame], on_frame: Callable[[int], None]) -> Iter
 
 
 def _track_segment(estimator: PoseEstimator, frames: Iterator[Frame], info: VideoInfo) -> PoseSeries:
-    """Track one segment from a fresh start; `SEED_PASSES` extra passes on its first frame only place the crop, so
-    the segment's first pose comes from a settled crop like every other. The frames are read as they are tracked
-    (a segment is never held decoded in memory, and decoding progress follows the tracking)."""
-    first = next(frames)
-    passes = chain(repeat(first, SEED_PASSES + 1), frames)
-    series = track_frames(estimator, passes, info.width, info.height, info.fps)
+    """Track one segment, starting afresh at its first frame and at every camera cut in it (the crop of the last
+    shot says nothing about where the person is in the next). Frames are read shot by shot as they are tracked,
+    so decoding progress follows the tracking."""
+    return PoseSeries.concat([_track_shot(estimator, shot, info) for shot in _shots(frames)])
+
+
+def _shots(frames: Iterator[Frame]) -> Iterator[list[Frame]]:
+    """The frames split at camera cuts (a cut on the first frame starts no empty shot)."""
+    shot: list[Frame] = []
+    for frame in frames:
+        if frame.cut and shot:
+            yield shot
+            shot = []
+        shot.append(frame)
+    if shot:
+        yield shot
+
+
+def _track_shot(estimator: PoseEstimator, frames: list[Frame], info: VideoInfo) -> PoseSeries:
+    """Track frames of one shot from a fresh start; `SEED_PASSES` extra passes on the first frame only place the
+    crop, so the first pose comes from a settled crop like every other."""
+    series = track_frames(estimator, [frames[0]] * SEED_PASSES + frames, info.width, info.height, info.fps)
     return series.select(np.arange(len(series)) >= SEED_PASSES)
 
 

@@ -28,6 +28,7 @@ import numpy.typing as npt
 
 from uptrack.contract.errors import ErrorCode, UptrackError
 from uptrack.mp4 import presented_frames
+from uptrack.shots import Thumbnail, is_cut, thumbnail
 
 Image = npt.NDArray[np.uint8]
 
@@ -88,6 +89,8 @@ class Frame:
     index: int
     timestamp_ms: float
     image: Image
+    cut: bool = False
+    """A new camera shot starts at this frame or at a skipped frame since the previous one kept (`uptrack.shots`)."""
 
 
 def media_kind(path: Path) -> str:
@@ -248,31 +251,57 @@ def iter_frames(
     stop: int | None = None,
     stride: int = 1,
     threads: int = 1,
+    detect_cuts: bool = False,
 ) -> Iterator[Frame]:
     """Decode frames [start, stop) keeping every `stride`-th one, in display orientation.
 
-    Skipped frames are only grabbed (decoded, not converted), which is the cheap path for H.264.
+    Skipped frames are only grabbed (decoded, not converted), which is the cheap path for H.264, unless
+    `detect_cuts`: then every frame is converted and compared with the one before it, and a kept frame is flagged
+    `cut` when a shot changed since the previous kept one. Decoding then starts `stride` frames early, so the flag
+    of the first kept frame is the same whatever `start` is (chunks agree with the whole video).
     Timestamps come from the container when its frame rate is plausible, else from the default frame rate; they
     always increase.
     """
+    first = max(0, start - stride) if detect_cuts else start
     capture = _open(path, threads)
     try:
         fps = float(capture.get(cv2.CAP_PROP_FPS))
         clock = _Clock(fps if _plausible_fps(fps) else DEFAULT_FPS, trusted=_plausible_fps(fps))
-        if start > 0:
-            capture = _seek(capture, path, start, threads)
-        index = start
+        if first > 0:
+            capture = _seek(capture, path, first, threads)
+        watch = _CutWatch() if detect_cuts else None
+        index = first
         while stop is None or index < stop:
             if not capture.grab():
                 break
             stamp = clock.stamp(capture, index)
-            if (index - start) % stride == 0:
+            kept = index >= start and (index - start) % stride == 0
+            if kept or watch is not None:
                 ok, image = capture.retrieve()
                 if ok and image is not None:
-                    yield Frame(index, stamp, np.asarray(image, dtype=np.uint8))
+                    pixels = np.asarray(image, dtype=np.uint8)
+                    cut = watch is not None and watch.see(pixels, kept)
+                    if kept:
+                        yield Frame(index, stamp, pixels, cut)
             index += 1
     finally:
         capture.release()
+
+
+class _CutWatch:
+    """Whether a shot changed among the frames decoded since the last kept one."""
+
+    def __init__(self) -> None:
+        self._previous: Thumbnail | None = None
+        self._pending = False
+
+    def see(self, image: Image, kept: bool) -> bool:
+        """Take the next decoded frame; for a kept one, whether a cut happened since the previous kept one."""
+        current = thumbnail(image)
+        self._pending |= self._previous is not None and is_cut(self._previous, current)
+        self._previous = current
+        cut, self._pending = self._pending, self._pending and not kept
+        return cut
 
 
 def _seek(capture: cv2.VideoCapture, path: VideoSource, start: int, threads: int) -> cv2.VideoCapture:

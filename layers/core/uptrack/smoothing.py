@@ -43,16 +43,18 @@ def _object_scale(points: Floats) -> float:
 
 
 def smooth_series(series: PoseSeries, settings: OneEuroSettings | None = None) -> PoseSeries:
-    """Filter x and y of every keypoint; frames without a pose reset the filter."""
+    """Filter x and y of every keypoint; frames without a pose and camera cuts reset the filter (smoothing across
+    a cut would glide from one view of the body to the other)."""
     settings = settings or OneEuroSettings()
     values = series.keypoints.copy()
     previous = np.full((*values.shape[1:2], 2), np.nan, dtype=np.float32)
     derivative = np.zeros_like(previous)
     last_time = 0.0
+    cuts = series.cuts
     for i in range(len(series)):
         current = values[i, :, :2]
         time_s = float(series.timestamp_ms[i]) / 1000.0
-        if not (np.isfinite(current).all() and np.isfinite(previous).all()) or time_s <= last_time:
+        if cuts[i] or not (np.isfinite(current).all() and np.isfinite(previous).all()) or time_s <= last_time:
             previous, derivative, last_time = current.copy(), np.zeros_like(current), time_s
             continue
         dt = time_s - last_time

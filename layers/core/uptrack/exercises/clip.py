@@ -63,6 +63,8 @@ class ClipFrames:
     in_posture: Bools
     ready: Bools
     """Required keypoints seen and body in the exercise's posture, held steadily."""
+    shots: tuple[slice, ...]
+    """The frames of each camera shot (one slice for an unedited clip): a rep never spans two."""
 
     @property
     def view(self) -> str:
@@ -81,7 +83,32 @@ def to_ms(seconds: float) -> int:
 
 
 def measure_clip(series: PoseSeries, exercise: ExerciseDefinition) -> ClipFrames:
-    """Signals the exercise reads (cleaned), and the per-frame view, visibility, posture and readiness."""
+    """Signals the exercise reads (cleaned), and the per-frame view, visibility, posture and readiness, measured
+    shot by shot: another camera sees other segment lengths and another view, and a running median or the
+    steadiness vote must not carry one shot's frames into the next."""
+    shots = series.shots()
+    parts = [_measure_shot(series.select(_mask(shot, len(series))), exercise) for shot in shots]
+    return ClipFrames(
+        times_s=np.concatenate([p.times_s for p in parts]),
+        signals={name: np.concatenate([p.signals[name] for p in parts]) for name in parts[0].signals},
+        facing=np.concatenate([p.facing for p in parts]),
+        missing=tuple(np.concatenate(group) for group in zip(*(p.missing for p in parts), strict=True)),
+        visible=np.concatenate([p.visible for p in parts]),
+        engaged=np.concatenate([p.engaged for p in parts]),
+        in_posture=np.concatenate([p.in_posture for p in parts]),
+        ready=np.concatenate([p.ready for p in parts]),
+        shots=tuple(shots),
+    )
+
+
+def _mask(shot: slice, length: int) -> Bools:
+    keep = np.zeros(length, dtype=bool)
+    keep[shot] = True
+    return keep
+
+
+def _measure_shot(series: PoseSeries, exercise: ExerciseDefinition) -> ClipFrames:
+    """`measure_clip` on the frames of one camera shot."""
     times_s = series.timestamp_ms.astype(np.float64) / 1000.0
     body = measure_body(series.coco, series.width, series.height)
     signals = {name: clean(values, times_s) for name, values in compute_signals(body, exercise.signal_names()).items()}
@@ -97,6 +124,7 @@ def measure_clip(series: PoseSeries, exercise: ExerciseDefinition) -> ClipFrames
         engaged=_on_bar(in_posture, times_s) if exercise.posture == "hanging" else np.ones(len(times_s), dtype=bool),
         in_posture=in_posture,
         ready=steady(visible & in_posture, times_s),
+        shots=(slice(0, len(times_s)),),
     )
 
 

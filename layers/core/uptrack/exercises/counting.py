@@ -12,7 +12,7 @@ counts only when most of it was seen (`end_return`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Final
 
@@ -54,8 +54,22 @@ class _State(Enum):
     MOVING = 2
 
 
-def find_candidates(progress: Floats, ready: Bools, thresholds: Thresholds = DEFAULT_THRESHOLDS) -> list[Candidate]:
-    """Segment `progress` (NaN = not seen: a break) into excursions from rest; `ready` gates where rest may begin."""
+def find_candidates(
+    progress: Floats,
+    ready: Bools,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    cut_at_end: bool = False,
+    lower_after_cut: bool = False,
+    opens_rising: bool = False,
+) -> list[Candidate]:
+    """Segment `progress` (NaN = not seen: a break) into excursions from rest; `ready` gates where rest may begin.
+
+    `cut_at_end`: the data ends at a camera cut, not at the end of the video. The person goes on in the next shot,
+    which counts a rep it opens in only when it sees most of its way up; so a rep the cut interrupts counts here
+    once this data saw it leave the start position and turn back from its peak, or reach its peak at the cut when
+    the next shot opens lower (`lower_after_cut`: the turn fell on the cut).
+    `opens_rising`: the data starts at a cut that interrupted a rep on its way up, so a rep the data opens in
+    is that rep's second half, counted here."""
     candidates: list[Candidate] = []
     state = _State.WAITING
     left_rest = start = peak = 0
@@ -80,10 +94,14 @@ def find_candidates(progress: Floats, ready: Bools, thresholds: Thresholds = DEF
             if value > progress[peak]:
                 peak = i
             if value <= thresholds.rest:
-                candidates.append(_closed(progress, start, peak, i, first, thresholds))
+                opener = None if opens_rising else first
+                candidates.append(_closed(progress, start, peak, i, opener, thresholds))
                 state, left_rest = (_State.AT_REST, i) if ready[i] else (_State.WAITING, i)
     if state is _State.MOVING:
-        candidates.append(_cut_off(progress, start, peak, last_valid, thresholds))
+        turned = cut_at_end and (peak < last_valid or lower_after_cut) and start != first
+        candidates.append(
+            _cut_off(progress, start, peak, last_valid, replace(thresholds, end_return=0.0) if turned else thresholds)
+        )
     return candidates
 
 

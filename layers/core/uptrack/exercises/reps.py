@@ -129,7 +129,7 @@ def _track(
         trusted = _alternative_trusted(clip, exercise, difficulty, 2.0 * alternative.reference_s)
         reading, _ = rep_progress((alternative,), difficulty, clip, side)
         progress = np.fmax(depth, np.minimum(np.where(trusted, _counting_progress(clip, reading), np.nan), 1.0))
-    return _Track(progress, find_candidates(progress, clip.ready), depth, measured)
+    return _Track(progress, _shot_candidates(clip, progress), depth, measured)
 
 
 def _alternative_trusted(
@@ -150,25 +150,79 @@ def _alternative_trusted(
 
 
 def _counting_progress(clip: ClipFrames, raw: Floats) -> Floats:
-    """Progress cleaned for counting: unseen frames blanked, spikes removed, occlusions bridged, own rest."""
-    progress = np.where(clip.engaged, clean(np.where(clip.visible, raw, np.nan), clip.times_s), np.nan)
-    progress = bridge_gaps(progress, clip.times_s, OCCLUDED_REP_S, above=DEFAULT_THRESHOLDS.rest)
-    return from_own_rest(progress)
+    """Progress cleaned for counting shot by shot (each camera sees the body differently): unseen or disengaged
+    frames blanked, spikes removed, occlusions bridged, each shot's own start position."""
+    progress = np.where(clip.visible, raw, np.nan)
+    for shot in clip.shots:
+        progress[shot] = clean(progress[shot], clip.times_s[shot])
+        progress[shot] = bridge_gaps(progress[shot], clip.times_s[shot], OCCLUDED_REP_S, above=DEFAULT_THRESHOLDS.rest)
+    return from_own_rest(np.where(clip.engaged, progress, np.nan), clip.shots)
 
 
-def from_own_rest(progress: Floats) -> Floats:
+def _shot_candidates(clip: ClipFrames, progress: Floats) -> list[Candidate]:
+    """Candidates shot by shot: at a camera cut the state machine starts over, and a rep the cut interrupts is
+    counted once, on the side of the cut that saw it turn (`find_candidates`)."""
+    candidates: list[Candidate] = []
+    for at, shot in enumerate(clip.shots):
+        found = find_candidates(
+            progress[shot],
+            clip.ready[shot],
+            cut_at_end=at + 1 < len(clip.shots),
+            lower_after_cut=at + 1 < len(clip.shots) and _across_cut(progress, clip.shots, at + 1) < 0,
+            opens_rising=_rising_through_cut(progress, clip.shots, at, candidates),
+        )
+        candidates += [
+            replace(c, start=c.start + shot.start, peak=c.peak + shot.start, end=c.end + shot.start) for c in found
+        ]
+    return candidates
+
+
+def _rising_through_cut(progress: Floats, shots: tuple[slice, ...], at: int, before: list[Candidate]) -> bool:
+    """True when shot `at` opens after a cut that interrupted a rep on its way up: the shot before saw the rep
+    leave the start position, it was not counted there, and progress is higher after the cut than before it."""
+    if at == 0 or not before:
+        return False
+    seen_before = np.flatnonzero(np.isfinite(progress[shots[at - 1]])) + shots[at - 1].start
+    last = before[-1]
+    under_way = len(seen_before) > 0 and last.end == seen_before[-1] and last.start > seen_before[0]
+    return under_way and not last.completed and _across_cut(progress, shots, at) > 0
+
+
+def _across_cut(progress: Floats, shots: tuple[slice, ...], at: int) -> float:
+    """How much progress rose from the last frame seen before the cut that opens shot `at` to the first seen after
+    it (NaN when either side saw nothing)."""
+    seen_before = np.flatnonzero(np.isfinite(progress[shots[at - 1]])) + shots[at - 1].start
+    seen_after = np.flatnonzero(np.isfinite(progress[shots[at]])) + shots[at].start
+    if not len(seen_before) or not len(seen_after):
+        return float("nan")
+    return float(progress[seen_after[0]] - progress[seen_before[-1]])
+
+
+def from_own_rest(progress: Floats, shots: tuple[slice, ...] = ()) -> Floats:
     """Progress re-based on the start position this person keeps coming back to, when it lies short of the
     catalogue's: a camera below or beside the body foreshortens a straight arm or leg (a pull-up's dead hang seen
     from below reads as a bent elbow), and continuous sets never quite lock out. The target stays where it was
-    (1 is still 1), so depth rules are unchanged; only where a rep starts and ends moves."""
-    troughs = _troughs_between_reps(progress)
-    if len(troughs) < OWN_REST_MIN_TROUGHS:
-        return progress
-    rest = float(np.quantile(troughs, OWN_REST_QUANTILE))
-    if not DEFAULT_THRESHOLDS.rest < rest <= MAX_OWN_REST:
-        return progress
-    rebased: Floats = (progress - rest) / (1.0 - rest)
+    (1 is still 1), so depth rules are unchanged; only where a rep starts and ends moves.
+
+    Each camera shot has its own start position; a shot too short to show one (fewer than `OWN_REST_MIN_TROUGHS`
+    returns) takes the one all the shots' returns give."""
+    shots = shots or (slice(0, len(progress)),)
+    troughs = [_troughs_between_reps(progress[shot]) for shot in shots]
+    pooled = [t for shot_troughs in troughs for t in shot_troughs]
+    rebased = progress.copy()
+    for shot, shot_troughs in zip(shots, troughs, strict=True):
+        rest = _own_rest(shot_troughs if len(shot_troughs) >= OWN_REST_MIN_TROUGHS else pooled)
+        if rest is not None:
+            rebased[shot] = (progress[shot] - rest) / (1.0 - rest)
     return rebased
+
+
+def _own_rest(troughs: list[float]) -> float | None:
+    """Where these returns say the person's start position is; None when the catalogue's stands."""
+    if len(troughs) < OWN_REST_MIN_TROUGHS:
+        return None
+    rest = float(np.quantile(troughs, OWN_REST_QUANTILE))
+    return rest if DEFAULT_THRESHOLDS.rest < rest <= MAX_OWN_REST else None
 
 
 def _troughs_between_reps(progress: Floats) -> list[float]:
@@ -199,7 +253,8 @@ def analyze_reps(
         _verdict(exercise, c, _seconds(c, clip.times_s), _held_at_end_s(c, t.progress, clip.times_s)) for c, t in found
     ]
     verdicts = _without_lone_holds(candidates, verdicts)
-    bars = depth_bars(candidates, verdicts, [_rep_width(clip, c) for c in candidates])
+    widths = [_rep_width(clip, c) for c in candidates]
+    bars = depth_bars(candidates, verdicts, widths, [_shot_of(clip, c) for c in candidates])
     results = tuple(
         _rep_result(clip, exercise, c, v, bar, ideal, t.depth)
         for (c, t), v, bar in zip(found, verdicts, bars, strict=True)
@@ -238,13 +293,23 @@ def _rep_width(clip: ClipFrames, candidate: Candidate) -> float:
     return float(np.median(widths[np.isfinite(widths)])) if np.isfinite(widths).any() else np.nan
 
 
-def depth_bars(candidates: list[Candidate], verdicts: list[str], widths: list[float]) -> list[float]:
-    """Per candidate, `RELATIVE_DEPTH` of the median peak of the reps that pass the catalogue's rules (0 when none
-    do), lowered to that of the reps filmed from its own view (itself included) when they are shallower. Never
-    raised: one view is held to its own reps only to forgive a camera that flattens depth, not to be stricter."""
-    counted = [(c.peak_progress, w) for c, v, w in zip(candidates, verdicts, widths, strict=True) if v == "counted"]
-    clip_bar = _bar([peak for peak, _ in counted])
-    return [min(clip_bar, _bar([peak for peak, other in counted if _same_view(width, other)])) for width in widths]
+def depth_bars(
+    candidates: list[Candidate], verdicts: list[str], widths: list[float], shots: list[int] | None = None
+) -> list[float]:
+    """Per candidate, `RELATIVE_DEPTH` of the median peak of the reps of its camera shot that pass the catalogue's
+    rules (0 when none do: another camera foreshortens the same depth differently), lowered to that of the reps
+    filmed from its own view (itself included) when they are shallower. Never raised above the shot's bar: one view
+    is held to its own reps only to forgive a camera that flattens depth, not to be stricter. `shots`: each
+    candidate's shot (one shot when not given)."""
+    shots = shots or [0] * len(candidates)
+    rows = zip(candidates, verdicts, widths, shots, strict=True)
+    counted = [(c.peak_progress, w, s) for c, v, w, s in rows if v == "counted"]
+    bars = []
+    for width, shot in zip(widths, shots, strict=True):
+        in_shot = [(peak, other) for peak, other, s in counted if s == shot]
+        same_view = [peak for peak, other in in_shot if _same_view(width, other)]
+        bars.append(min(_bar([peak for peak, _ in in_shot]), _bar(same_view)))
+    return bars
 
 
 def _same_view(width: float, other: float) -> bool:
@@ -259,6 +324,11 @@ def _bar(peaks: list[float]) -> float:
 def _peak(progress: Floats) -> float:
     """Highest progress seen (0 when none was)."""
     return float(np.nanmax(progress)) if np.isfinite(progress).any() else 0.0
+
+
+def _shot_of(clip: ClipFrames, candidate: Candidate) -> int:
+    """Which camera shot of the clip holds the candidate's start."""
+    return next(i for i, shot in enumerate(clip.shots) if shot.start <= candidate.start < shot.stop)
 
 
 def _seconds(candidate: Candidate, times_s: Floats) -> float:

@@ -77,8 +77,10 @@ def track_frames(estimator: PoseEstimator, frames: Iterable[Frame], width: int, 
     stamps: list[float] = []
     points: list[npt.NDArray[np.float32]] = []
     presence: list[float] = []
+    cuts: list[bool] = []
     for frame in frames:
         keypoints, score = estimator.track(frame.image)
+        cuts.append(frame.cut)
         indices.append(frame.index)
         stamps.append(frame.timestamp_ms)
         points.append(keypoints)
@@ -94,4 +96,5 @@ def track_frames(estimator: PoseEstimator, frames: Iterable[Frame], width: int, 
         width=width,
         height=height,
         fps=fps,
+        cut=np.asarray(cuts, dtype=bool),
     )

@@ -8,6 +8,7 @@ where no pose was found.
 from __future__ import annotations
 
 import io
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ from uptrack.pose.keypoints import BLAZEPOSE_KEYPOINTS, BLAZEPOSE_TO_COCO, COCO_
 
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,8 @@ class PoseSeries:
 
     `keypoints` has shape (N, K, 4): x, y, z, score in the model's own keypoint order (`names`).
     `presence` (N,) is the model's confidence that a person is there at all.
+    `cut` (N,) marks the frames where a new camera shot starts (`uptrack.shots`); None when no frame was checked
+    (a photo, a series stored before cuts were detected): read it through `cuts`.
     """
 
     model: str
@@ -37,9 +41,20 @@ class PoseSeries:
     width: int
     height: int
     fps: float
+    cut: BoolArray | None = None
 
     def __len__(self) -> int:
         return int(self.frame_index.shape[0])
+
+    @property
+    def cuts(self) -> BoolArray:
+        """(N,) True where a new camera shot starts."""
+        return self.cut if self.cut is not None else np.zeros(len(self), dtype=bool)
+
+    def shots(self) -> list[slice]:
+        """The frames of each camera shot, in order (one slice for an unedited clip)."""
+        starts = [0, *(int(i) for i in np.flatnonzero(self.cuts) if i > 0), len(self)]
+        return [slice(a, b) for a, b in itertools.pairwise(starts) if b > a] or [slice(0, 0)]
 
     @property
     def coco(self) -> FloatArray:
@@ -64,6 +79,7 @@ class PoseSeries:
             self.width,
             self.height,
             self.fps,
+            self.cut,
         )
 
     def since_frame(self, first_frame: int) -> PoseSeries:
@@ -82,6 +98,7 @@ class PoseSeries:
             self.width,
             self.height,
             self.fps,
+            self.cuts[keep],
         )
 
     def to_bytes(self) -> bytes:
@@ -94,6 +111,7 @@ class PoseSeries:
             timestamp_ms=self.timestamp_ms,
             keypoints=self.keypoints,
             presence=self.presence,
+            cut=self.cuts,
             meta=np.array([self.width, self.height, self.fps], dtype=np.float64),
         )
         return buffer.getvalue()
@@ -112,6 +130,7 @@ class PoseSeries:
                 width=int(width),
                 height=int(height),
                 fps=float(fps),
+                cut=archive["cut"].astype(bool) if "cut" in archive.files else None,
             )
 
     @classmethod
@@ -131,4 +150,5 @@ class PoseSeries:
             width=first.width,
             height=first.height,
             fps=first.fps,
+            cut=np.concatenate([p.cuts for p in ordered]),
         )
