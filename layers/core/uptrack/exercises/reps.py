@@ -155,8 +155,10 @@ def _counting_progress(clip: ClipFrames, raw: Floats) -> Floats:
     progress = np.where(clip.visible, raw, np.nan)
     for shot in clip.shots:
         progress[shot] = clean(progress[shot], clip.times_s[shot])
+    progress = np.where(clip.engaged, progress, np.nan)
+    for shot in clip.shots:
         progress[shot] = bridge_gaps(progress[shot], clip.times_s[shot], OCCLUDED_REP_S, above=DEFAULT_THRESHOLDS.rest)
-    return from_own_rest(np.where(clip.engaged, progress, np.nan), clip.shots)
+    return from_own_rest(progress, clip.shots)
 
 
 def _shot_candidates(clip: ClipFrames, progress: Floats) -> list[Candidate]:
