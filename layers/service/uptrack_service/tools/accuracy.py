@@ -215,7 +215,8 @@ def _stats(label: str, rows: list[Row]) -> list[str]:
 
 
 def compact_bytes(series: PoseSeries) -> bytes:
-    """The small on-disk form kept as test data: COCO x, y, score as float16 and the frame clock; no video."""
+    """The small on-disk form kept as test data: COCO x, y, score as float16, the frame clock and the camera cuts;
+    no video."""
     buffer = io.BytesIO()
     np.savez_compressed(
         buffer,
@@ -223,6 +224,7 @@ def compact_bytes(series: PoseSeries) -> bytes:
         presence=series.presence.astype(np.float16),
         frame_index=series.frame_index.astype(np.int32),
         timestamp_ms=series.timestamp_ms.astype(np.float32),
+        cut=series.cuts,
         meta=np.array([series.width, series.height, series.fps], dtype=np.float64),
         model=np.array(series.model),
     )
@@ -247,17 +249,19 @@ def load_series(data: bytes) -> PoseSeries:
             width=int(width),
             height=int(height),
             fps=float(fps),
+            cut=archive["cut"].astype(bool) if "cut" in archive.files else None,
         )
 
 
 def extract_series(path: Path, model: str) -> PoseSeries:
-    """Track every frame of a clip with one model on one thread (the reference extraction)."""
+    """Track every frame of a clip with one model on one thread (the reference extraction), camera cuts flagged as
+    the product flags them."""
     from uptrack.media import iter_frames, probe_video
     from uptrack.pose.engine import EngineSettings, create_estimator, track_frames
 
     info = probe_video(path)
     estimator = create_estimator(EngineSettings(model=model, threads=1))
-    return track_frames(estimator, iter_frames(path), info.width, info.height, info.fps)
+    return track_frames(estimator, iter_frames(path, detect_cuts=True), info.width, info.height, info.fps)
 
 
 def main(argv: list[str] | None = None) -> int:
