@@ -50,8 +50,10 @@ def test_the_sample_reports_progress_each_second_and_nothing_else_changes(
 def test_a_caller_that_stops_listening_stops_the_tracking(monkeypatch: pytest.MonkeyPatch) -> None:
     decoded: list[int] = []
 
-    def counted(path: Path, start: int = 0, stop: int | None = None, stride: int = 1) -> Iterator[Frame]:
-        for frame in iter_frames(path, start, stop, stride):
+    def counted(
+        path: Path, start: int = 0, stop: int | None = None, stride: int = 1, detect_cuts: bool = False
+    ) -> Iterator[Frame]:
+        for frame in iter_frames(path, start, stop, stride, detect_cuts=detect_cuts):
             decoded.append(frame.index)
             yield frame
 
