@@ -76,6 +76,9 @@ class Component:
     weight: float = 1.0
     views: frozenset[View] = frozenset({"front", "side"})
     """Views in which the signal means something (feet apart cannot be seen in profile)."""
+    from_behind: bool = True
+    """False when the camera behind the person misreads the signal: an elbow angle seen from behind (an arm at
+    lockout leans toward or away from the camera, and the image bends it by 20 degrees or more)."""
     reference_s: float = 0.0
     """When set, the signal is read as the share by which it closed from its own largest value within this many
     seconds either side (`rest` and `target` in those units): for a distance whose scale the camera changes from
@@ -218,7 +221,7 @@ def _pose_hold(
 
 
 POSTURE_SIGNALS: Final = frozenset(
-    {"torso_incline", "hip_height", "wrist_below_hip", "shoulder_width", "shoulder_over_wrist"}
+    {"torso_incline", "hip_height", "wrist_below_hip", "shoulder_width", "shoulder_turn", "shoulder_over_wrist"}
 )
 """Signals every analysis reads to check the body's orientation and the camera view."""
 
@@ -420,8 +423,9 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
         posture="upright",
         phases=("racked", "pressing", "lockout", "lowering"),
         components=(
-            Component("elbow_angle", rest=85, target=_lv(145, 160, 168), ideal=175),
+            Component("elbow_angle", rest=85, target=_lv(145, 160, 168), ideal=175, from_behind=False),
             Component("wrist_over_shoulder", rest=0.5, target=_lv(1.3, 1.6, 1.75), ideal=1.85),
+            Component("arm_reach", rest=0.5, target=_lv(0.87, 0.91, 0.94), ideal=1.0),
         ),
         tempo=Tempo(counted=(0.6, 10.0), ideal=(1.2, 4.0)),
         criteria=(
