@@ -100,7 +100,7 @@ def shoulder_turn(body: Body) -> Floats:
 
 def arm_reach(body: Body) -> Floats:
     """How far the wrist rises above the shoulder over the arm's length in the same frame (upper arm + forearm as
-    the image shows them): 1 with a straight arm overhead, about 0.3 with the hands racked at the shoulders.
+    the image shows them): 1 with a straight arm overhead, about 0.5 racked (forearm upright, upper arm level).
     Scale-free, so it needs no body length from the rest of the clip; an arm that leans toward or away from the
     camera shortens its rise and its length alike, where its elbow angle in the image bends."""
 
