@@ -20,6 +20,7 @@ from uptrack.contract.params import Difficulty
 
 Kind = Literal["repetition", "duration"]
 View = Literal["front", "side"]
+Camera = Literal["ahead", "behind"]
 Posture = Literal["upright", "horizontal", "hanging", "any"]
 Reduce = Literal["min", "max", "mean", "range", "side_gap"]
 
@@ -76,6 +77,11 @@ class Component:
     weight: float = 1.0
     views: frozenset[View] = frozenset({"front", "side"})
     """Views in which the signal means something (feet apart cannot be seen in profile)."""
+    cameras: frozenset[Camera] = frozenset({"ahead", "behind"})
+    """Where the camera may stand for the signal to be read: `behind` the person (facing their back) or `ahead`
+    (facing them, or in profile). Behind a seated press the arms overhead lean toward or away from the camera:
+    the image bends the elbow by 20 degrees or more and shortens the wrist's rise, so there only the arm's reach
+    over its own length in the same frame is read."""
     reference_s: float = 0.0
     """When set, the signal is read as the share by which it closed from its own largest value within this many
     seconds either side (`rest` and `target` in those units): for a distance whose scale the camera changes from
@@ -218,13 +224,15 @@ def _pose_hold(
 
 
 POSTURE_SIGNALS: Final = frozenset(
-    {"torso_incline", "hip_height", "wrist_below_hip", "shoulder_width", "shoulder_over_wrist"}
+    {"torso_incline", "hip_height", "wrist_below_hip", "shoulder_width", "shoulder_turn", "shoulder_over_wrist"}
 )
 """Signals every analysis reads to check the body's orientation and the camera view."""
 
 _BOTH: Final[frozenset[View]] = frozenset({"front", "side"})
 _FRONT: Final[frozenset[View]] = frozenset({"front"})
 _SIDE: Final[frozenset[View]] = frozenset({"side"})
+_AHEAD: Final[frozenset[Camera]] = frozenset({"ahead"})
+_BEHIND: Final[frozenset[Camera]] = frozenset({"behind"})
 _LEGS: Final = (HIPS, KNEES, ANKLES)
 _ARMS: Final = (SHOULDERS, ELBOWS, WRISTS)
 _FULL: Final = (*_ARMS, *_LEGS)
@@ -420,8 +428,10 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
         posture="upright",
         phases=("racked", "pressing", "lockout", "lowering"),
         components=(
-            Component("elbow_angle", rest=85, target=_lv(145, 160, 168), ideal=175),
-            Component("wrist_over_shoulder", rest=0.5, target=_lv(1.3, 1.6, 1.75), ideal=1.85),
+            Component("elbow_angle", rest=85, target=_lv(145, 160, 168), ideal=175, cameras=_AHEAD),
+            Component("wrist_over_shoulder", rest=0.5, target=_lv(1.3, 1.6, 1.75), ideal=1.85, cameras=_AHEAD),
+            # the arm's line within 35, 30, 25 degrees of vertical (cosines); racked, the forearm is half the arm
+            Component("arm_reach", rest=0.5, target=_lv(0.819, 0.866, 0.906), ideal=1.0, cameras=_BEHIND),
         ),
         tempo=Tempo(counted=(0.6, 10.0), ideal=(1.2, 4.0)),
         criteria=(

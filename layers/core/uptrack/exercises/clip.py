@@ -55,6 +55,8 @@ class ClipFrames:
     signals: Mapping[str, Floats]
     facing: Bools
     """Camera faces the body (front or rear) rather than seeing it in profile."""
+    behind: Bools
+    """Camera faces the body from behind: the person's left shoulder on the image's left."""
     missing: tuple[Bools, ...]
     """Per required keypoint group: where it was not seen."""
     visible: Bools
@@ -92,6 +94,7 @@ def measure_clip(series: PoseSeries, exercise: ExerciseDefinition) -> ClipFrames
         times_s=np.concatenate([p.times_s for p in parts]),
         signals={name: np.concatenate([p.signals[name] for p in parts]) for name in parts[0].signals},
         facing=np.concatenate([p.facing for p in parts]),
+        behind=np.concatenate([p.behind for p in parts]),
         missing=tuple(np.concatenate(group) for group in zip(*(p.missing for p in parts), strict=True)),
         visible=np.concatenate([p.visible for p in parts]),
         engaged=np.concatenate([p.engaged for p in parts]),
@@ -115,10 +118,12 @@ def _measure_shot(series: PoseSeries, exercise: ExerciseDefinition) -> ClipFrame
     missing = _missing(body, exercise.required_keypoints)
     visible: Bools = ~np.any(missing, axis=0) if missing else np.ones(len(times_s), dtype=bool)
     in_posture = _in_posture(signals, exercise.posture)
+    facing = running_median(signals["shoulder_width"], frames_for(1.0, times_s)) > FRONT_MIN_SHOULDER_WIDTH
     return ClipFrames(
         times_s=times_s,
         signals=signals,
-        facing=running_median(signals["shoulder_width"], frames_for(1.0, times_s)) > FRONT_MIN_SHOULDER_WIDTH,
+        facing=facing,
+        behind=facing & (running_median(signals["shoulder_turn"], frames_for(1.0, times_s)) < 0),
         missing=missing,
         visible=visible,
         engaged=_on_bar(in_posture, times_s) if exercise.posture == "hanging" else np.ones(len(times_s), dtype=bool),

@@ -75,6 +75,7 @@ def rep_progress(
         span = component.target.at(difficulty) - component.rest
         part = (_reading(component, clip.signals[component.signal + side], clip.times_s) - component.rest) / span
         in_view = np.where(clip.facing, "front" in component.views, "side" in component.views)
+        in_view &= np.where(clip.behind, "behind" in component.cameras, "ahead" in component.cameras)
         seen = np.isfinite(part) & in_view
         total[seen] += component.weight * part[seen]
         weight[seen] += component.weight

@@ -91,6 +91,28 @@ def shoulder_width(body: Body) -> Floats:
     return result
 
 
+def shoulder_turn(body: Body) -> Floats:
+    """How far the left shoulder lies to the image's right of the right one, over the flank length: positive with
+    the person facing the camera (a mirror image), negative with the camera behind them."""
+    result: Floats = (body.xy("left_shoulder")[:, 0] - body.xy("right_shoulder")[:, 0]) / body.segments["flank"]
+    return result
+
+
+def arm_reach(body: Body) -> Floats:
+    """How far the wrist rises above the shoulder over the arm's length in the same frame (upper arm + forearm as
+    the image shows them): 1 with a straight arm overhead, about 0.5 racked (forearm upright, upper arm level).
+    Scale-free, so it needs no body length from the rest of the clip; an arm that leans toward or away from the
+    camera shortens its rise and its length alike, where its elbow angle in the image bends."""
+
+    def measure(side: str) -> Floats:
+        shoulder, elbow, wrist = (body.xy(f"{side}_{joint}") for joint in ("shoulder", "elbow", "wrist"))
+        length = np.linalg.norm(elbow - shoulder, axis=-1) + np.linalg.norm(wrist - elbow, axis=-1)
+        result: Floats = (shoulder[:, 1] - wrist[:, 1]) / length
+        return result
+
+    return _sided(body, measure, ("shoulder", "elbow", "wrist"))
+
+
 def ankle_spread(body: Body) -> Floats:
     """Horizontal distance between the ankles in shin lengths (feet apart in a jumping jack)."""
     result: Floats = np.abs(body.xy("left_ankle")[:, 0] - body.xy("right_ankle")[:, 0]) / body.segments["shin"]
@@ -260,6 +282,8 @@ SIGNALS: Final[Mapping[str, SignalFn]] = {
     "torso_incline": torso_incline,
     "wrist_below_hip": wrist_below_hip,
     "shoulder_width": shoulder_width,
+    "shoulder_turn": shoulder_turn,
+    "arm_reach": arm_reach,
     "left_foot_lift": lambda b: _foot_lift(b, "left"),
     "right_foot_lift": lambda b: _foot_lift(b, "right"),
     "foot_lift": lambda b: np.abs(_foot_lift(b, "left")),
