@@ -1,0 +1,34 @@
+"""Alternating knee drives filmed in a close-up (feet out of frame) and fading out at the end of an edited clip."""
+
+from __future__ import annotations
+
+import numpy as np
+from uptrack.exercises.analysis import analyze_exercise
+from uptrack.exercises.catalogue import get_exercise
+from uptrack.pose.keypoints import COCO_INDEX
+
+from tests.unit.exercises.motions import high_knees
+from tests.unit.exercises.stick_figures import series
+
+DRIVES = 12
+
+
+def drives(frames_per_drive: int = 10) -> list[np.ndarray]:
+    """`DRIVES` knee drives, legs alternating, between two still stands."""
+    frames = [high_knees(0.0, True)] * 15
+    for drive in range(DRIVES):
+        phases = np.linspace(0, 1, frames_per_drive)[:-1]
+        frames += [high_knees(float(np.sin(np.pi * t)), drive % 2 == 0) for t in phases]
+    return [*frames, *[high_knees(0.0, True)] * 15]
+
+
+def without_feet(frame: np.ndarray) -> np.ndarray:
+    """The frame of a close-up framing the torso and thighs: the ankles are not found."""
+    cropped = frame.copy()
+    cropped[[COCO_INDEX["left_ankle"], COCO_INDEX["right_ankle"]], 2] = 0.0
+    return cropped
+
+
+def test_knee_drives_count_in_a_close_up_with_the_feet_out_of_frame() -> None:
+    analysis = analyze_exercise(series([without_feet(f) for f in drives()]), get_exercise("high_knees"), "medium")
+    assert len(analysis.reps) == DRIVES
