@@ -32,3 +32,19 @@ def without_feet(frame: np.ndarray) -> np.ndarray:
 def test_knee_drives_count_in_a_close_up_with_the_feet_out_of_frame() -> None:
     analysis = analyze_exercise(series([without_feet(f) for f in drives()]), get_exercise("high_knees"), "medium")
     assert len(analysis.reps) == DRIVES
+
+
+def faded_out(frame: np.ndarray) -> np.ndarray:
+    """A frame after the figure faded out of an edited clip: nothing is found."""
+    gone = frame.copy()
+    gone[:, 2] = 0.0
+    return gone
+
+
+def test_a_drive_whose_way_back_is_the_last_thing_seen_before_a_fade_out_counts() -> None:
+    """The clip dissolves to a logo as the last drive comes back down: its last seen frame is most of the way back."""
+    frames = drives()[:-15]
+    last = [high_knees(float(np.sin(np.pi * t)), True) for t in np.linspace(0, 1, 10)[:8]]  # back to 0.64 of its peak
+    frames += [*last, *[faded_out(high_knees(0.0, True))] * 30]
+    analysis = analyze_exercise(series(frames), get_exercise("high_knees"), "medium")
+    assert len(analysis.reps) == DRIVES + 1
