@@ -30,9 +30,8 @@ def peaks_ms() -> list[int]:
     request = request_for("high_knees")
     info = probe_video(HIGH_KNEES)
     estimator = create_estimator(EngineSettings(model=model_for(request)))
-    chunks = infer_chunk_run(
-        HIGH_KNEES, plan_chunks(info.frame_count), estimator, info, request_stride(request, info.fps)
-    )
+    stride = request_stride(request, info.fps)
+    chunks = infer_chunk_run(HIGH_KNEES, plan_chunks(info.frame_count), estimator, info, stride)
     analysis = analyze_exercise(smooth_series(PoseSeries.concat(list(chunks))), get_exercise("high_knees"), "medium")
     return [rep.peak_ms for rep in analysis.reps]
 
