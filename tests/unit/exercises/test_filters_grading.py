@@ -44,6 +44,15 @@ def test_running_median_removes_a_one_frame_swap_and_keeps_missing_frames_missin
     assert filtered[4] == 10.0 and np.isnan(filtered[8])
 
 
+def test_running_median_ends_a_run_of_data_as_it_ends_the_clip() -> None:
+    """The last frames before the data breaks off (a figure fading out) are filtered like a clip's last frames."""
+    coming_back = np.array([0.2, 1.0, 1.0, 1.0, 0.6, 0.3])
+    at_the_end = running_median(coming_back, 5)
+    before_a_break = running_median(np.concatenate([coming_back, np.full(4, np.nan)]), 5)
+    assert at_the_end[-1] == pytest.approx(0.3)
+    assert np.array_equal(before_a_break[:6], at_the_end) and np.isnan(before_a_break[6:]).all()
+
+
 def test_window_is_odd_and_follows_the_frame_rate() -> None:
     assert frames_for(0.2, np.arange(100) / 30.0) == 7
     assert frames_for(0.2, np.arange(100) / 10.0) == 3

@@ -486,7 +486,9 @@ EXERCISES: Final[tuple[ExerciseDefinition, ...]] = (
         "high_knees",
         "High knees",
         "repetition",
-        required_keypoints=_LEGS,
+        # The knee lift reads hips and knees only: a close-up of the torso and thighs (feet out of frame) is
+        # a usual way to film the drives, and must not blank them.
+        required_keypoints=_LEGS[:2],
         views=_BOTH,
         posture="upright",
         phases=("down", "lifting", "top", "lowering"),

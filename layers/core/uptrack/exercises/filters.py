@@ -30,16 +30,35 @@ def bridge_gaps(values: Floats, times_s: Floats, max_gap_s: float, above: float 
 
 
 def running_median(values: Floats, window: int) -> Floats:
-    """Centred median over `window` frames (odd), ignoring NaN; a frame with no data stays NaN."""
+    """Centred median over `window` frames (odd); a frame with no data stays NaN.
+
+    Every run of data is padded with its edge values, at the clip's ends and where the data breaks off alike (the
+    person fading out or leaving the frame): a window half outside the run would otherwise hold only the frames
+    before its last one, and a rep whose way back is the last thing seen would stay at its peak."""
     half = max(window // 2, 0)
     if half == 0 or len(values) == 0:
         return values.copy()
-    padded = np.pad(values, half, mode="edge")
+    padded = np.pad(_edges_held(values, half), half, mode="edge")
     stacked = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows: NaN is the right answer
         result: Floats = np.nanmedian(stacked, axis=1)
     result[~np.isfinite(values)] = np.nan
+    return result
+
+
+def _edges_held(values: Floats, frames: int) -> Floats:
+    """`values` with each NaN within `frames` of a run of data taken from the nearest run's edge value."""
+    index = np.arange(len(values))
+    finite = np.isfinite(values)
+    before = np.maximum.accumulate(np.where(finite, index, -1))
+    after = np.minimum.accumulate(np.where(finite, index, len(values))[::-1])[::-1]
+    gap_before = np.where(before >= 0, index - before, len(values))
+    gap_after = np.where(after < len(values), after - index, len(values))
+    nearest = np.where(gap_before <= gap_after, before, after)
+    held = ~finite & (np.minimum(gap_before, gap_after) <= frames)
+    result = values.copy()
+    result[held] = values[nearest[held]]
     return result
 
 
