@@ -25,7 +25,12 @@ from uptrack_service.local.motoserver import GuardedMoto
 from uptrack_service.local.sigv4 import Credentials, SignedRequest, problem
 
 OURS = Credentials.random()
-NOW = datetime.now(UTC)
+
+
+def now() -> datetime:
+    """The guard's clock at the moment of the check (signatures carry the time they were made: a module-level
+    constant would drift past the allowed skew in a long test session)."""
+    return datetime.now(UTC)
 
 
 def _signed(method: str, url: str, body: bytes, headers: dict[str, str], credentials: Credentials) -> SignedRequest:
@@ -59,38 +64,38 @@ def _as_sent(url: str, method: str = "PUT", **headers: str) -> SignedRequest:
 def test_a_request_signed_with_the_stacks_credentials_passes() -> None:
     body = b'{"Limit": 1}'
     request = _signed("POST", "http://127.0.0.1:5000/", body, {"X-Amz-Target": "DynamoDB_20120810.ListTables"}, OURS)
-    assert problem(request, OURS, datetime.now(UTC)) is None
+    assert problem(request, OURS, now()) is None
 
 
 def test_any_other_credentials_or_a_changed_body_are_refused() -> None:
     body = b'{"Limit": 1}'
     theirs = Credentials(OURS.access_key_id, "guessed")
-    assert problem(_signed("POST", "http://127.0.0.1:5000/", body, {}, Credentials.random()), OURS, NOW) == (
+    assert problem(_signed("POST", "http://127.0.0.1:5000/", body, {}, Credentials.random()), OURS, now()) == (
         "unknown access key"
     )
-    assert problem(_signed("POST", "http://127.0.0.1:5000/", body, {}, theirs), OURS, NOW) == (
+    assert problem(_signed("POST", "http://127.0.0.1:5000/", body, {}, theirs), OURS, now()) == (
         "signature does not match"
     )
     tampered = _signed("POST", "http://127.0.0.1:5000/", body, {}, OURS)
     tampered = SignedRequest(tampered.method, tampered.raw_path, "", tampered.headers, lambda: b'{"Limit": 100}')
-    assert problem(tampered, OURS, NOW) == "signature does not match"
-    assert problem(SignedRequest("GET", "/", "", {"host": "x"}), OURS, NOW) == "missing or malformed signature"
+    assert problem(tampered, OURS, now()) == "signature does not match"
+    assert problem(SignedRequest("GET", "/", "", {"host": "x"}), OURS, now()) == "missing or malformed signature"
 
 
 def test_a_presigned_put_passes_for_its_key_only_until_it_expires() -> None:
     url = _presigned(OURS)
-    assert problem(_as_sent(url, **{"content-type": "video/mp4"}), OURS, NOW) is None
-    assert problem(_as_sent(url, **{"content-type": "text/html"}), OURS, NOW) == "signature does not match"
+    assert problem(_as_sent(url, **{"content-type": "video/mp4"}), OURS, now()) is None
+    assert problem(_as_sent(url, **{"content-type": "text/html"}), OURS, now()) == "signature does not match"
     other_key = url.replace("a%20b%2Bc.mp4", "other.mp4")
-    assert problem(_as_sent(other_key, **{"content-type": "video/mp4"}), OURS, NOW) == "signature does not match"
-    assert problem(_as_sent(url, "DELETE"), OURS, NOW) == "signature does not match"
-    later = datetime.now(UTC) + timedelta(seconds=301)
+    assert problem(_as_sent(other_key, **{"content-type": "video/mp4"}), OURS, now()) == "signature does not match"
+    assert problem(_as_sent(url, "DELETE"), OURS, now()) == "signature does not match"
+    later = now() + timedelta(seconds=301)
     assert problem(_as_sent(url, **{"content-type": "video/mp4"}), OURS, later) == "request has expired"
 
 
 def test_a_listener_for_some_services_refuses_the_others() -> None:
     request = _signed("POST", "http://127.0.0.1:5000/", b"{}", {}, OURS)
-    assert problem(request, OURS, NOW, frozenset({"s3"})) == "service not served here"
+    assert problem(request, OURS, now(), frozenset({"s3"})) == "service not served here"
 
 
 @pytest.mark.parametrize(
