@@ -279,15 +279,13 @@ def _with_hidden_limb_drives(
 ) -> tuple[RepResult, ...]:
     """The results plus the drives of a limb hidden through the other limb's cycles (`alternation`), in order."""
     counted = [
-        sorted((r for (_, t), r in zip(found, results, strict=True) if t is track and r.counted), key=_peak_ms)
+        sorted(
+            (r for (_, t), r in zip(found, results, strict=True) if t is track and r.counted), key=lambda r: r.peak_ms
+        )
         for track in tracks
     ]
     inferred = hidden_limb_drives(counted, [t.measured for t in tracks], clip.times_s)
     return tuple(sorted([*results, *inferred], key=lambda r: (r.start_ms, r.end_ms)))
-
-
-def _peak_ms(result: RepResult) -> int:
-    return result.peak_ms
 
 
 def _rep_width(clip: ClipFrames, candidate: Candidate) -> float:

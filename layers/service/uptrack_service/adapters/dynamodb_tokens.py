@@ -74,14 +74,7 @@ class DynamoDbTokenStore:
         return _from_item(response["Item"]) if "Item" in response else None
 
     def revoke(self, token_hash: str) -> bool:
-        return update_if(
-            self._client,
-            TableName=self._table,
-            Key={KEY: {"S": token_hash}},
-            UpdateExpression="SET revoked = :true",
-            ConditionExpression=f"attribute_exists({KEY})",
-            ExpressionAttributeValues={":true": {"BOOL": True}},
-        )
+        return self._update_existing(token_hash, "SET revoked = :true", {":true": {"BOOL": True}})
 
     def list_tokens(self, owner: str | None = None) -> list[TokenRecord]:
         scan: dict[str, Any] = {"TableName": self._table}
@@ -145,13 +138,18 @@ class DynamoDbTokenStore:
         gone = sorted(set(slots))
         if not gone:
             return
-        update_if(  # the condition keeps a deleted token from coming back as a key-only item
+        self._update_existing(token_hash, "DELETE in_flight :gone", {":gone": {"SS": gone}})
+
+    def _update_existing(self, token_hash: str, expression: str, values: dict[str, Any]) -> bool:
+        """Update a token's item only if it exists: an update must never bring a deleted token back as a key-only
+        item. False when there was no such token."""
+        return update_if(
             self._client,
             TableName=self._table,
             Key={KEY: {"S": token_hash}},
-            UpdateExpression="DELETE in_flight :gone",
+            UpdateExpression=expression,
             ConditionExpression=f"attribute_exists({KEY})",
-            ExpressionAttributeValues={":gone": {"SS": gone}},
+            ExpressionAttributeValues=values,
         )
 
     def _refusal(self, token_hash: str, month: str, quota: int) -> UptrackError:
