@@ -169,7 +169,11 @@ def test_a_rep_exercise_is_drawn_and_listed_at_desktop_and_phone_size(server: Se
 
 
 @pytest.mark.slow
-def test_the_rep_list_says_which_criterion_each_poor_rep_failed(server: Server, media_dir: Path) -> None:  # noqa: F811
+def test_the_rep_list_says_which_criterion_each_poor_rep_failed(
+    server: Server,  # noqa: F811
+    media_dir: Path,
+    tmp_path: Path,
+) -> None:
     with sync_api.sync_playwright() as playwright:
         session = Browser(playwright, f"{server.info.base_url}/")
         try:
@@ -180,6 +184,7 @@ def test_the_rep_list_says_which_criterion_each_poor_rep_failed(server: Server, 
             for text, form in zip(shown, forms, strict=True):
                 assert text.endswith(failed(form)) if form["grade"] != "A" else "elbows" not in text
             assert sum("elbows still" in text for text in shown) == 3, "the three swinging curls say why"
+            shoot(session.page, shots_dir(tmp_path), "curl-after")
             assert session.failures == []
         finally:
             session.close()
