@@ -1,8 +1,9 @@
 """The `uptrack` command: analyze, serve, upload, exercises, reference, token.
 
 Every subcommand lives in `uptrack_service.cli.commands.<name>` and registers itself with `add_parser`. They are
-imported when the parser is built, not with this module: the analysis workers start as fresh processes that
-import the program's main module (this one, through the `uptrack` script) and need none of them (0.4 s each).
+imported when the parser is built, not with this module: the process that starts the analysis workers (the
+multiprocessing fork server) first imports the program's main module (this one, through the `uptrack` script),
+and the workers need none of the subcommands (0.4 s before the first frame is analysed).
 Failures print one contract `error` message (or one line on stderr), never a traceback; a mistyped option gets
 the subcommand's own usage and the closest option it has.
 """
