@@ -7,9 +7,9 @@ exactly one drive of the other, so that drive is counted there. It is graded lik
 it, because nothing of its own was measured. The seen limb's cycles must be regular (a pause or a stop is no cycle),
 and the other limb must really be missing there: hidden (where it is seen, its own track counts what it does, deep
 or shallow), or mis-seen. A picture the model reads badly for a moment (a figure dissolving into a logo)
-can put both knees on the standing leg: the other limb is then "seen" standing still through one cycle while it
-took its turn in the cycle next to it. A limb that really stood still shows no turn next to it either (a one-leg
-drill), and one that moved a little shows an attempt of its own, which is left to its own track.
+can put both knees on the standing leg: the other limb is then "seen" at rest through one cycle while it took its
+turn in the cycle next to it. A limb that really stood through the other's cycles takes no turn next to them either
+(a one-leg drill), and one that moved at all left its start position, which its own track judges.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import numpy.typing as npt
 
 from uptrack.contract.grades import grade_for
 from uptrack.exercises.clip import to_ms
+from uptrack.exercises.counting import DEFAULT_THRESHOLDS
 from uptrack.exercises.results import RepResult
 
 Floats = npt.NDArray[np.float64]
@@ -42,13 +43,13 @@ MIN_CYCLES: Final = 2
 
 def hidden_limb_drives(
     counted: Sequence[Sequence[RepResult]],
-    attempted: Sequence[Sequence[RepResult]],
+    progress: Sequence[Floats],
     seen: Sequence[Bools],
     times_s: Floats,
 ) -> list[RepResult]:
     """The drives of a hidden or mis-seen limb, one in each regular cycle of the other limb that lacks one.
-    `counted`, `attempted` and `seen` hold one entry per limb: the limb's counted drives in time order, all its
-    candidates (counted or not), and the frames where its signal was measured."""
+    `counted`, `progress` and `seen` hold one entry per limb: the limb's counted drives in time order, its counting
+    progress, and the frames where its signal was measured."""
     frame_ms = np.array([to_ms(t) for t in times_s])
     inferred: list[RepResult] = []
     for limb, drives in enumerate(counted):
@@ -62,16 +63,20 @@ def hidden_limb_drives(
         for n, (a, b) in enumerate(pairwise(drives)):
             if not regular[n] or turns[n]:
                 continue
-            if _hidden(seen[other], frame_ms, a, b) or _missed(attempted[other], a, b, turns, n):
+            if _hidden(seen[other], frame_ms, a, b) or _missed(progress[other], frame_ms, a, b, turns, n):
                 inferred.append(_drive_between_two(a, b))
     return inferred
 
 
-def _missed(attempts: Sequence[RepResult], a: RepResult, b: RepResult, turns: list[bool], cycle: int) -> bool:
-    """True when the other limb made no attempt at all in the cycle from `a` to `b` while it took its turn in a
-    regular cycle next to it (`turns`: per cycle of this limb, whether the other limb drove in it)."""
+def _missed(
+    progress: Floats, frame_ms: npt.NDArray[np.int64], a: RepResult, b: RepResult, turns: list[bool], cycle: int
+) -> bool:
+    """True when the other limb never left its start position (`DEFAULT_THRESHOLDS.rest`) from `a`'s peak to
+    `b`'s while it took its turn in a regular cycle next to it (`turns`: per cycle of this limb, whether the other
+    limb drove in it)."""
     beside = [turns[n] for n in (cycle - 1, cycle + 1) if 0 <= n < len(turns)]
-    return any(beside) and not _drive_between(attempts, a, b)
+    during = progress[(frame_ms > a.peak_ms) & (frame_ms < b.peak_ms)]
+    return any(beside) and not np.any(during > DEFAULT_THRESHOLDS.rest)
 
 
 def _drive_between(drives: Sequence[RepResult], a: RepResult, b: RepResult) -> bool:

@@ -279,12 +279,14 @@ def _with_hidden_limb_drives(
 ) -> tuple[RepResult, ...]:
     """The results plus the drives of a limb hidden or mis-seen through the other limb's cycles (`alternation`),
     in order."""
-    attempted = [
-        sorted((r for (_, t), r in zip(found, results, strict=True) if t is track), key=lambda r: r.peak_ms)
+    counted = [
+        sorted(
+            (r for (_, t), r in zip(found, results, strict=True) if t is track and r.counted), key=lambda r: r.peak_ms
+        )
         for track in tracks
     ]
-    counted = [[r for r in attempts if r.counted] for attempts in attempted]
-    inferred = hidden_limb_drives(counted, attempted, [t.measured for t in tracks], clip.times_s)
+    progress = [t.progress for t in tracks]
+    inferred = hidden_limb_drives(counted, progress, [t.measured for t in tracks], clip.times_s)
     return tuple(sorted([*results, *inferred], key=lambda r: (r.start_ms, r.end_ms)))
 
 
