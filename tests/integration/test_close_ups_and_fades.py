@@ -21,6 +21,8 @@ CLOSE_UP_MS = (7970, 11050)
 """The close-up between the hard cuts: seven drives (8.3 to 10.75 s), the feet below the frame's edge."""
 FADING_DRIVE_MS = (17600, 17900)
 """The last drive, at about 20 % opacity: it peaks at 17.75 s and the figure is lost as it comes back down."""
+DISSOLVE_FROM_MS = 16850
+"""The cross-dissolve to the logo: three drives (about 16.97, 17.35 and 17.75 s) as the figure fades."""
 
 
 @pytest.fixture(scope="module")
@@ -42,3 +44,9 @@ def test_every_drive_of_a_close_up_with_the_feet_out_of_frame_counts(peaks_ms: l
 
 def test_a_drive_seen_coming_down_until_the_figure_fades_out_counts(peaks_ms: list[int]) -> None:
     assert any(FADING_DRIVE_MS[0] <= p <= FADING_DRIVE_MS[1] for p in peaks_ms)
+
+
+def test_every_drive_of_the_closing_dissolve_counts(peaks_ms: list[int]) -> None:
+    """The middle one (about 40 % opacity) is read as a standing leg: both knees are found on it through a whole
+    cycle of the other leg, right after a cycle in which it took its turn (`alternation`; 2 of 3 before)."""
+    assert len([p for p in peaks_ms if p >= DISSOLVE_FROM_MS]) == 3

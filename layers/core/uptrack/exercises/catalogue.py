@@ -155,8 +155,8 @@ class ExerciseDefinition:
     alternating: bool = False
     """Each side's limb makes its own reps (one per knee drive): the components are read per side
     (`<signal>_left`, `<signal>_right`) and each side is counted on its own, so the brief moment where the two
-    limbs cross between drives never has to show as a return to rest. A limb hidden through a regular cycle of the
-    other still drove once in it (`uptrack.exercises.alternation`)."""
+    limbs cross between drives never has to show as a return to rest. A limb hidden or mis-seen through a regular
+    cycle of the other still drove once in it (`uptrack.exercises.alternation`)."""
     alternative: Component | None = None
     """A second reading of the movement that counts a rep where the components barely move (a crunch's curl seen
     from any side, while the trunk's incline stays put): progress is the higher of the two, but the grade's depth

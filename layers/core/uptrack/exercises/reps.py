@@ -277,14 +277,16 @@ def analyze_reps(
 def _with_hidden_limb_drives(
     clip: ClipFrames, tracks: list[_Track], found: list[tuple[Candidate, _Track]], results: tuple[RepResult, ...]
 ) -> tuple[RepResult, ...]:
-    """The results plus the drives of a limb hidden through the other limb's cycles (`alternation`), in order."""
+    """The results plus the drives of a limb hidden or mis-seen through the other limb's cycles (`alternation`),
+    in order."""
     counted = [
         sorted(
             (r for (_, t), r in zip(found, results, strict=True) if t is track and r.counted), key=lambda r: r.peak_ms
         )
         for track in tracks
     ]
-    inferred = hidden_limb_drives(counted, [t.measured for t in tracks], clip.times_s)
+    progress = [t.progress for t in tracks]
+    inferred = hidden_limb_drives(counted, progress, [t.measured for t in tracks], clip.times_s)
     return tuple(sorted([*results, *inferred], key=lambda r: (r.start_ms, r.end_ms)))
 
 
