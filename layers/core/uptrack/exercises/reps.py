@@ -306,10 +306,11 @@ def depth_bars(
     """Per candidate, `RELATIVE_DEPTH` of the median peak of the reps of its camera shot that pass the catalogue's
     rules (0 when none do: another camera foreshortens the same depth differently), lowered to that of the reps
     filmed from its own view (itself included) when they are shallower, and to that of its own limb's reps (an
-    alternating exercise) when they are: in profile the far leg's drives read shallower than the near leg's, by
-    how much depends on the model's view of the far leg, so a far-leg drive is judged among the far leg's. Never
-    raised above the shot's bar: a view or a limb is held to its own reps only to forgive what flattens depth, not
-    to be stricter. `shots`, `limbs`: each candidate's shot and limb (one of each when not given)."""
+    alternating exercise) when they are: in profile the model reads one leg's drives lower than the other's (one
+    is seen past the other), by an amount that changes with the picture (mirrored, the same clip swaps which leg
+    reads lower), so a drive is judged among its own leg's. Never raised above the shot's bar: a view or a limb is
+    held to its own reps only to forgive what flattens depth, not to be stricter. `shots`, `limbs`: each
+    candidate's shot and limb (one of each when not given)."""
     shots = shots or [0] * len(candidates)
     limbs = limbs or [0] * len(candidates)
     rows = zip(candidates, verdicts, widths, shots, limbs, strict=True)
