@@ -109,6 +109,19 @@ def test_a_half_rep_seen_like_the_full_ones_stays_shallow() -> None:
     assert bars[3] == bars[0]  # shoulders unseen: the clip's bar
 
 
+def test_a_far_leg_drive_is_held_to_the_far_legs_depth_and_a_near_leg_half_drive_to_the_near_legs() -> None:
+    """High knees in profile: the near leg (limb 0) reads 1.8, the far leg (limb 1) about 1.3. A far-leg drive
+    under the clip's bar counts among its own leg's drives; a half drive of the near leg stays shallow; the near
+    leg is held to the clip's bar, never to more."""
+    peaks = [1.8, 1.3, 1.8, 1.3, 1.8, 1.2, 1.8, 1.0, 1.8]
+    limbs = [0, 1, 0, 1, 0, 1, 0, 0, 0]
+    bars = depth_bars([_rep(p) for p in peaks], ["counted"] * 9, [0.1] * 9, limbs=limbs)
+    clip_bar = RELATIVE_DEPTH * 1.8
+    assert peaks[5] < clip_bar and bars[5] == RELATIVE_DEPTH * 1.3 < peaks[5]
+    assert bars[7] == clip_bar > peaks[7]
+    assert bars[0] == clip_bar
+
+
 def test_letting_go_of_the_bar_ends_the_last_pull_up_where_the_hands_left() -> None:
     """The last rep comes half-way down and the person drops: the hands falling from the bar bend the elbows again
     and end by the hips, which reads as a pull-up held at the top to the end of the clip. Off the bar no rep goes

@@ -257,7 +257,9 @@ def analyze_reps(
     ]
     verdicts = _without_lone_holds(candidates, verdicts)
     widths = [_rep_width(clip, c) for c in candidates]
-    bars = depth_bars(candidates, verdicts, widths, [_shot_of(clip, c) for c in candidates])
+    limb_of = {id(track): limb for limb, track in enumerate(tracks)}
+    shots, limbs = [_shot_of(clip, c) for c in candidates], [limb_of[id(t)] for _, t in found]
+    bars = depth_bars(candidates, verdicts, widths, shots, limbs)
     results = tuple(
         _rep_result(clip, exercise, c, v, bar, ideal, t.depth)
         for (c, t), v, bar in zip(found, verdicts, bars, strict=True)
@@ -297,21 +299,30 @@ def _rep_width(clip: ClipFrames, candidate: Candidate) -> float:
 
 
 def depth_bars(
-    candidates: list[Candidate], verdicts: list[str], widths: list[float], shots: list[int] | None = None
+    candidates: list[Candidate],
+    verdicts: list[str],
+    widths: list[float],
+    shots: list[int] | None = None,
+    limbs: list[int] | None = None,
 ) -> list[float]:
     """Per candidate, `RELATIVE_DEPTH` of the median peak of the reps of its camera shot that pass the catalogue's
     rules (0 when none do: another camera foreshortens the same depth differently), lowered to that of the reps
-    filmed from its own view (itself included) when they are shallower. Never raised above the shot's bar: one view
-    is held to its own reps only to forgive a camera that flattens depth, not to be stricter. `shots`: each
-    candidate's shot (one shot when not given)."""
+    filmed from its own view (itself included) when they are shallower, and to that of its own limb's reps (an
+    alternating exercise) when they are: in profile the model reads one leg's drives lower than the other's (one
+    is seen past the other), by an amount that changes with the picture (mirrored, the same clip swaps which leg
+    reads lower), so a drive is judged among its own leg's. Never raised above the shot's bar: a view or a limb is
+    held to its own reps only to forgive what flattens depth, not to be stricter. `shots`, `limbs`: each
+    candidate's shot and limb (one of each when not given)."""
     shots = shots or [0] * len(candidates)
-    rows = zip(candidates, verdicts, widths, shots, strict=True)
-    counted = [(c.peak_progress, w, s) for c, v, w, s in rows if v == "counted"]
+    limbs = limbs or [0] * len(candidates)
+    rows = zip(candidates, verdicts, widths, shots, limbs, strict=True)
+    counted = [(c.peak_progress, w, s, limb) for c, v, w, s, limb in rows if v == "counted"]
     bars = []
-    for width, shot in zip(widths, shots, strict=True):
-        in_shot = [(peak, other) for peak, other, s in counted if s == shot]
-        same_view = [peak for peak, other in in_shot if _same_view(width, other)]
-        bars.append(min(_bar([peak for peak, _ in in_shot]), _bar(same_view)))
+    for width, shot, limb in zip(widths, shots, limbs, strict=True):
+        in_shot = [(peak, other, own) for peak, other, s, own in counted if s == shot]
+        same_view = [peak for peak, other, _ in in_shot if _same_view(width, other)]
+        same_limb = [peak for peak, _, own in in_shot if own == limb]
+        bars.append(min(_bar([peak for peak, _, _ in in_shot]), _bar(same_view), _bar(same_limb)))
     return bars
 
 
