@@ -43,9 +43,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy layers/core/uptrack layers/service/uptrack_service
 
-# The whole suite, with the coverage of the test process (modules not fully covered, and the total).
+# The whole suite, with the coverage of the test processes (modules not fully covered, and the total). Test files
+# run in TEST_WORKERS processes (pytest-xdist), each file whole in one of them (its module fixtures, a local stack or
+# a browser, start once); half the suite waits on servers and timeouts, so two workers help even on two cores.
+TEST_WORKERS ?= 2
 unit: $(STAMP)
-	$(BIN)/pytest -q --cov --cov-report=term
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile --cov --cov-report=term
 
 # The developer's loop: lint, types and the unit tests not marked slow (the integration tests run in `make test`).
 check: $(STAMP)
