@@ -34,6 +34,9 @@ PLANK_CLIP = "plank/plank_forearm_camera-cut_hold_no_reps_greendjpt.mp4"
 SWINGING_CURLS = "bicep_curl/curl_bad-form-3_then-good-form_bajpai.mp4"
 PHOTO = "photos/skimage_astronaut_upper_body.png"
 ANALYSIS_TIMEOUT_MS = 300_000
+PAGE_TIMEOUT_MS = 120_000
+"""Loading the page and acting on it: the stack started just before, beside other test processes on two cores (the
+first load once took over 30 s there, Playwright's default)."""
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (apt-get install chromium)")
@@ -89,6 +92,7 @@ class Browser:
     def __init__(self, playwright: Any, url: str) -> None:
         self.browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         self.page = self.browser.new_page(viewport=DESKTOP)
+        self.page.set_default_timeout(PAGE_TIMEOUT_MS)
         self.failures: list[str] = []
         self.uploads: list[str] = []
         self.page.on("pageerror", lambda error: self.failures.append(str(error)))
