@@ -20,6 +20,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
+from uptrack_service.delivery import Delivery
 from uptrack_service.local.stack import LocalStack
 from uptrack_service.models import Connection
 from websockets.sync.client import connect
@@ -141,20 +142,36 @@ def test_an_inference_that_fails_once_is_retried_and_changes_nothing(
     assert record is not None and record.status.value == "completed" and record.frames_done == 213
 
 
-def test_an_inference_that_keeps_failing_ends_in_one_error_and_a_failed_upload(stack: LocalStack, clip: bytes) -> None:
+def test_an_inference_that_keeps_failing_ends_in_one_error_and_a_failed_upload(
+    stack: LocalStack, clip: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunk 1 keeps failing, and its siblings' `progress` is held until the upload has failed: the race a CI run
+    hit (a sibling that read the record while it was open delivered its progress after the error)."""
     attempts: list[int] = []
+    held: list[int] = []
+    probe = StackProbe(stack)
 
     def always(event: dict[str, Any]) -> None:
-        if event.get("chunk", {}).get("index") == 1:  # the sample has two chunks at the default size
+        if event.get("chunk", {}).get("index") == 1:
             attempts.append(1)
             raise TransientNetworkError("injected: connection reset by peer")
 
-    probe = StackProbe(stack)
+    real_emit_progress = Delivery.emit_progress
+
+    def after_the_failure(delivery: Delivery, upload_id: str, *args: int) -> list[dict[str, Any]]:
+        wait_until(lambda: probe.record(upload_id).status.value == "failed", 30, "the upload failed")  # type: ignore[union-attr]
+        try:
+            return real_emit_progress(delivery, upload_id, *args)
+        finally:
+            held.append(1)
+
+    monkeypatch.setattr(Delivery, "emit_progress", after_the_failure)
     token = stack.create_token()
     with injected(stack, "InferenceFunction", always):
         began = time.monotonic()
         outcome = run_upload(stack, token, QUERY, "video/mp4", clip, timeout_s=120)
         took = time.monotonic() - began
+        wait_until(lambda: len(held) > 0, 30, "a sibling chunk's progress delivered after the failure")
     assert outcome.code == "analysis_failed", outcome.messages[-2:]
     assert len(attempts) == 2  # the first attempt and one retry of States.TaskFailed (the EXPRESS 5-min budget)
     error = outcome.messages[-1]
@@ -163,6 +180,7 @@ def test_an_inference_that_keeps_failing_ends_in_one_error_and_a_failed_upload(s
     assert_one_clean_stream(outcome.messages, str(outcome.upload_id))
     view = call("GET", f"{stack.http_url}/uploads/{outcome.upload_id}", token=token)[1]
     assert view["status"] == "failed" and view["error"] == "analysis_failed"
+    assert view["messages"][-1]["type"] == "error", view["messages"][-2:]  # nothing stored after the error
     assert outcome.execution == "FAILED" and took < 60
     record = probe.record(str(outcome.upload_id))
     assert record is not None and not record.subscribers

@@ -28,7 +28,7 @@ from uptrack.contract.errors import UptrackError
 from uptrack.contract.messages import BaseMessage, ErrorMessage, ProgressMessage, dump_message
 
 from uptrack_service.keys import large_message_key, segment_key
-from uptrack_service.models import TERMINAL, Reservation, Status, UploadRecord
+from uptrack_service.models import OPEN, Reservation, Status, UploadRecord
 from uptrack_service.observability import logger, metrics
 from uptrack_service.ports import (
     ConnectionStore,
@@ -59,7 +59,6 @@ EVENTBRIDGE_TYPES: Final = frozenset(
 """Rep-level and final messages; keypoints, angles, progression, progress, batches and overlays stay off the bus."""
 
 LINK_TYPE: Final = "message_link"
-NON_TERMINAL: Final = tuple(status for status in Status if status not in TERMINAL)
 _JSON: Final = "application/json"
 _HIDDEN_DETAILS: Final = frozenset({"path", "url"})
 
@@ -122,12 +121,17 @@ class Delivery:
             percent = round(100.0 * done / frames_total, 1) if frames_total else 100.0
             return [ProgressMessage(percent=percent, frames_done=done, frames_total=frames_total)]
 
-        return self._emit(upload_id, f"progress-{chunk_index:05d}", 1, build, frames)
+        return self._emit(upload_id, f"progress-{chunk_index:05d}", 1, build, frames, while_open=True)
 
-    def _emit(self, upload_id: str, stage: str, count: int, build: Build, frames: int = 0) -> list[dict[str, Any]]:
+    def _emit(
+        self, upload_id: str, stage: str, count: int, build: Build, frames: int = 0, while_open: bool = False
+    ) -> list[dict[str, Any]]:
         if count == 0:
             return []
-        reservation = self.uploads.reserve(upload_id, stage, count, frames)
+        reservation = self.uploads.reserve(upload_id, stage, count, frames, while_open)
+        if reservation.count == 0:
+            logger.info("upload already ended; stage dropped", extra={"stage": stage})
+            return []
         wire = None if reservation.fresh else self._segment(upload_id, stage, wait_s=0.0)
         if wire is None:
             messages = list(build(reservation))[: reservation.count]
@@ -153,7 +157,7 @@ class Delivery:
         `opening` (`uptrack.pipeline.opening_messages`, from the functions that have the pose stack) is delivered
         first when this upload has not sent it yet, so a failed upload reads like `uptrack analyze`'s output.
         """
-        if not self.uploads.transition(upload_id, Status.FAILED, NON_TERMINAL, {"error_code": error.code.value}):
+        if not self.uploads.transition(upload_id, Status.FAILED, OPEN, {"error_code": error.code.value}):
             record = self.uploads.get(upload_id)
             if record is None or record.status is not Status.FAILED:
                 return False

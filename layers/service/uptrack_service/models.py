@@ -25,6 +25,8 @@ class Status(StrEnum):
 
 
 TERMINAL: Final = frozenset({Status.COMPLETED, Status.FAILED})
+OPEN: Final = tuple(status for status in Status if status not in TERMINAL)
+"""Every status an upload can still leave, in declaration order (stable condition expressions)."""
 
 
 class UploadKind(StrEnum):
@@ -118,6 +120,13 @@ class Reservation(BaseModel):
     subscribers: frozenset[str]
     frames_done: int = 0
     fresh: bool = True
+
+    @classmethod
+    def nothing(cls, record: UploadRecord) -> Reservation:
+        """No seqs: the upload has ended and the stage asked to be delivered only while it is open."""
+        return cls(
+            start=record.next_seq, count=0, subscribers=record.subscribers, frames_done=record.frames_done, fresh=False
+        )
 
 
 class Connection(BaseModel):

@@ -90,10 +90,12 @@ class UploadStore(Protocol):
         """Set `status` (and `fields`) only when the current status is in `allowed_from`; False otherwise."""
         ...
 
-    def reserve(self, upload_id: str, stage: str, count: int, frames: int = 0) -> Reservation:
+    def reserve(self, upload_id: str, stage: str, count: int, frames: int = 0, while_open: bool = False) -> Reservation:
         """Reserve `count` seqs for `stage` once; a repeat returns the first reservation with fresh=False.
 
         `frames` is added to `frames_done` with the first reservation only (progress stays exact on retries).
+        With `while_open`, a new stage of an upload that has completed or failed reserves nothing (count 0): a
+        sibling chunk finishing after the error must not put a `progress` after the upload's last message.
         Raises UptrackError upload_not_found when there is no such upload.
         """
         ...

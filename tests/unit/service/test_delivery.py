@@ -89,3 +89,16 @@ def test_stored_replays_in_seq_order_after_a_given_seq() -> None:
     assert record is not None
     assert [m["seq"] for m in delivery.stored(record)] == [1, 2, 3, 4, 5, 6]
     assert [m["seq"] for m in delivery.stored(record, after_seq=3)] == [4, 5, 6]
+
+
+def test_a_progress_after_the_error_is_dropped_and_one_before_it_is_resent() -> None:
+    delivery, uploads, pusher, _ = _world()
+    delivery.emit_progress(UPLOAD, 0, 90, 213)
+    assert delivery.fail(UPLOAD, UptrackError(ErrorCode.ANALYSIS_FAILED, "chunk 1 kept failing"))
+    assert delivery.emit_progress(UPLOAD, 2, 33, 213) == []  # a sibling chunk that finished after the failure
+    resent = delivery.emit_progress(UPLOAD, 0, 90, 213)  # chunk 0's retried delivery keeps its seq
+    messages = [json.loads(frame) for frame in pusher.frames["alive"]]
+    assert [(m["type"], m["seq"]) for m in messages] == [("progress", 1), ("error", 2), ("progress", 1)]
+    assert [m["seq"] for m in resent] == [1]
+    record = uploads.get(UPLOAD)
+    assert record is not None and record.next_seq == 3 and record.frames_done == 90

@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 from uptrack.contract.errors import ErrorCode, UptrackError
 
 from uptrack_service.adapters.dynamodb_conditions import condition_failed, update_if
-from uptrack_service.models import ReferenceClip, Reservation, Status, UploadKind, UploadRecord
+from uptrack_service.models import OPEN, ReferenceClip, Reservation, Status, UploadKind, UploadRecord
 
 KEY: Final = "upload_id"
 
@@ -155,7 +155,14 @@ class DynamoDbUploadStore:
             ExpressionAttributeValues=values,
         )
 
-    def reserve(self, upload_id: str, stage: str, count: int, frames: int = 0) -> Reservation:
+    def reserve(self, upload_id: str, stage: str, count: int, frames: int = 0, while_open: bool = False) -> Reservation:
+        names = {"#stage": stage}
+        values: dict[str, Any] = {":count": {"N": str(count)}, ":frames": {"N": str(frames)}}
+        condition = f"attribute_exists({KEY}) AND attribute_not_exists(stage_start.#stage)"
+        if while_open:
+            names["#status"] = "status"
+            values.update({f":open{i}": {"S": status.value} for i, status in enumerate(OPEN)})
+            condition += f" AND #status IN ({', '.join(f':open{i}' for i in range(len(OPEN)))})"
         try:
             response = self._client.update_item(
                 TableName=self._table,
@@ -164,27 +171,33 @@ class DynamoDbUploadStore:
                     "SET stage_start.#stage = next_seq, stage_count.#stage = :count, next_seq = next_seq + :count"
                     " ADD frames_done :frames"
                 ),
-                ConditionExpression=f"attribute_exists({KEY}) AND attribute_not_exists(stage_start.#stage)",
-                ExpressionAttributeNames={"#stage": stage},
-                ExpressionAttributeValues={":count": {"N": str(count)}, ":frames": {"N": str(frames)}},
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW",
             )
         except ClientError as exc:
             if not condition_failed(exc):
                 raise
-            record = self.get(upload_id)
-            if record is None:
-                raise UptrackError(ErrorCode.UPLOAD_NOT_FOUND, "No such upload.") from None
-            return Reservation(
-                start=record.stage_start[stage],
-                count=record.stage_count.get(stage, count),
-                subscribers=record.subscribers,
-                frames_done=record.frames_done,
-                fresh=False,
-            )
+            return self._refused(upload_id, stage, count)
         record = _from_item(response["Attributes"])
         return Reservation(
             start=record.stage_start[stage], count=count, subscribers=record.subscribers, frames_done=record.frames_done
+        )
+
+    def _refused(self, upload_id: str, stage: str, count: int) -> Reservation:
+        """Why the reservation's condition failed: no upload, a repeated stage, or (the only other way) an ended one."""
+        record = self.get(upload_id)
+        if record is None:
+            raise UptrackError(ErrorCode.UPLOAD_NOT_FOUND, "No such upload.") from None
+        if stage not in record.stage_start:
+            return Reservation.nothing(record)
+        return Reservation(
+            start=record.stage_start[stage],
+            count=record.stage_count.get(stage, count),
+            subscribers=record.subscribers,
+            frames_done=record.frames_done,
+            fresh=False,
         )
 
     def subscribe(self, upload_id: str, connection_id: str, limit: int) -> bool:

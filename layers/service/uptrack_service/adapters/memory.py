@@ -10,7 +10,7 @@ from typing import Any, BinaryIO
 
 from uptrack.contract.errors import ErrorCode, UptrackError
 
-from uptrack_service.models import Connection, Reservation, Status, UploadRecord
+from uptrack_service.models import TERMINAL, Connection, Reservation, Status, UploadRecord
 from uptrack_service.ports import ObjectInfo, ObjectMissingError, OutboundEvent, PresignedUpload, upload_headers
 
 
@@ -94,7 +94,7 @@ class MemoryUploadStore:
             self._update(upload_id, status=to, **dict(fields or {}))
             return True
 
-    def reserve(self, upload_id: str, stage: str, count: int, frames: int = 0) -> Reservation:
+    def reserve(self, upload_id: str, stage: str, count: int, frames: int = 0, while_open: bool = False) -> Reservation:
         with self._lock:
             record = self.records.get(upload_id)
             if record is None:
@@ -107,6 +107,8 @@ class MemoryUploadStore:
                     frames_done=record.frames_done,
                     fresh=False,
                 )
+            if while_open and record.status in TERMINAL:
+                return Reservation.nothing(record)
             start = record.next_seq
             record = self._update(
                 upload_id,

@@ -34,13 +34,12 @@ from uptrack.smoothing import smooth_series
 from uptrack_service.api.references import MAX_CLIP_S
 from uptrack_service.delivery import Delivery
 from uptrack_service.keys import reference_id_from_key
-from uptrack_service.models import TERMINAL, Outcome, ReferenceClip, Status, UploadKind, UploadRecord
+from uptrack_service.models import OPEN, TERMINAL, Outcome, ReferenceClip, Status, UploadKind, UploadRecord
 from uptrack_service.observability import logger, metrics, tracer
 from uptrack_service.pipeline.inference import estimator_for
 from uptrack_service.ports import ObjectStore, UploadStore
 from uptrack_service.settings import ServiceSettings
 
-OPEN: Final = tuple(status for status in Status if status not in TERMINAL)
 CONTEXT_S: Final = SCALE_WINDOW_S + 0.2
 """Seconds decoded around start/end (as the CLI does): the body's size is measured over a window past the rep."""
 _HEAD_BYTES: Final = 64
