@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 import secrets
-import tempfile
 import threading
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
@@ -24,6 +23,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from uptrack.contract.errors import ErrorCode, UptrackError
 from uptrack.contract.params import AnalysisRequest
 from uptrack.contract.plans import Plan, blocked_features
+from uptrack.files import write_text_atomic
 
 TOKEN_PREFIX: Final = "upt_"
 TOKEN_ID_CHARS: Final = 12
@@ -228,10 +228,7 @@ class JsonFileTokenStore(InMemoryTokenStore):
     def _save(self, records: dict[str, TokenRecord]) -> None:
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         document = {"version": 1, "tokens": [r.model_dump(mode="json") for r in records.values()]}
-        fd, tmp = tempfile.mkstemp(prefix=".tokens-", dir=self.path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(document, handle, indent=2, sort_keys=True)
-        os.replace(tmp, self.path)
+        write_text_atomic(self.path, json.dumps(document, indent=2, sort_keys=True))
 
 
 def authorize(raw_token: str | None, request: AnalysisRequest, store: TokenStore, now: datetime) -> TokenRecord:

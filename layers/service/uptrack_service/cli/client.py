@@ -29,6 +29,7 @@ from urllib.request import Request, urlopen
 
 from pydantic import ValidationError
 from uptrack.contract.messages import parse_message
+from uptrack.files import write_text_atomic
 from uptrack.pipeline import is_final
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.sync.client import ClientConnection, connect
@@ -81,8 +82,7 @@ class LocalStackInfo:
         path = self.path()
         path.parent.mkdir(parents=True, exist_ok=True)
         document = {"baseUrl": self.base_url, "websocketUrl": self.websocket_url, "token": self.token, "pid": self.pid}
-        path.touch(mode=0o600)
-        path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        write_text_atomic(path, json.dumps(document, indent=2) + "\n")  # a client polling for it never reads half
 
     def remove(self) -> None:
         """Delete the file if it still describes this server (a newer `serve` may have replaced it)."""

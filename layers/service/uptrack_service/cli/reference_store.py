@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from uptrack.files import write_text_atomic
 from uptrack.reference.signature import ReferenceMovement
 from uptrack.reference.store import REFERENCE_ID, reference_not_found
 
@@ -23,10 +22,7 @@ class LocalReferenceStore:
 
     def put(self, movement: ReferenceMovement) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(prefix=".reference-", dir=self.folder)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(movement.model_dump_json())
-        os.replace(temporary, self.folder / f"{movement.id}.json")
+        write_text_atomic(self.folder / f"{movement.id}.json", movement.model_dump_json())
 
     def get(self, reference_id: str, owner: str) -> ReferenceMovement:
         path = self._path(reference_id)
