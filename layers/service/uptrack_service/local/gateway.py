@@ -52,6 +52,8 @@ IDLE_TIMEOUT_S: Final = 30.0
 """A connection that sends nothing for this long (between requests, or mid-request) is closed."""
 MAX_WS_MESSAGE_BYTES: Final = 32 * 1024
 """API Gateway's WebSocket frame quota; `subscribe` messages are a few dozen bytes."""
+SHUTDOWN_GRACE_S: Final = 1.0
+"""On stop, how long clients get to answer the closing handshake (1001, going away) before they are cut."""
 
 log = logging.getLogger("uptrack.local")
 Page = tuple[str, bytes]
@@ -312,6 +314,7 @@ class WebSocketGateway:
         self._loop = asyncio.new_event_loop()
         self._server: Server | None = None
         self._ready = threading.Event()
+        self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, name="websocket-gateway", daemon=True)
         self.port = 0
         gateway = self
@@ -346,21 +349,37 @@ class WebSocketGateway:
             raise RuntimeError("the WebSocket gateway did not start")
 
     def stop(self) -> None:
+        """Stop within about `SHUTDOWN_GRACE_S`, whatever the clients do (idempotent)."""
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
         self.management.shutdown()
         self.management.server_close()
         if self._server is not None:
-            server = self._server
-
-            async def close() -> None:
-                server.close()
-                await server.wait_closed()
-
             with contextlib.suppress(Exception):
-                asyncio.run_coroutine_threadsafe(close(), self._loop).result(5)
+                asyncio.run_coroutine_threadsafe(self._shut(self._server), self._loop).result(SHUTDOWN_GRACE_S + 4)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
         for pool in (self._control, self._messages):
             pool.shutdown(wait=False, cancel_futures=True)
+
+    @staticmethod
+    async def _shut(server: Server) -> None:
+        """Going away (1001) to every client. websockets then waits up to its close timeout for each client's
+        answer, and for the connection handlers (their `$disconnect` calls a stack that is stopping); a client
+        that has stopped reading never answers. So after the grace the connections are cut and the handlers
+        cancelled, and the loop stops with nothing pending."""
+        server.close()
+        closed = asyncio.ensure_future(server.wait_closed())
+        done, _ = await asyncio.wait({closed}, timeout=SHUTDOWN_GRACE_S)
+        if done:
+            return
+        for connection in list(server.all_connections):  # `connections` lists only OPEN ones; these are closing
+            connection.transport.abort()
+        leftovers = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in leftovers:
+            task.cancel()
+        await asyncio.gather(*leftovers, return_exceptions=True)
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
