@@ -14,7 +14,8 @@ from uptrack.contract.errors import ErrorCode, UptrackError
 from uptrack.contract.params import AnalysisRequest
 from uptrack.contract.plans import Plan
 from uptrack.contract.tokens import authorize, hash_token, new_record
-from uptrack_service.adapters.dynamodb_tokens import DynamoDbTokenStore, create_table
+from uptrack_service.adapters.dynamodb_tables import create_table
+from uptrack_service.adapters.dynamodb_tokens import KEY, DynamoDbTokenStore
 from uptrack_service.local import fidelity
 
 NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
@@ -28,7 +29,7 @@ def client(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     fidelity.atomic_dynamodb_items()  # DynamoDB applies one item write at a time; moto's threads do not
     with mock_aws():
         dynamodb = boto3.client("dynamodb", region_name="eu-west-1")
-        create_table(dynamodb, TABLE)
+        create_table(dynamodb, TABLE, KEY)
         yield dynamodb
 
 

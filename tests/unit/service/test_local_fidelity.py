@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Final
 
 import pytest
+from uptrack_service.adapters.dynamodb_tables import create_table
 from uptrack_service.local import fidelity
 
 
@@ -66,12 +67,7 @@ def test_the_local_stack_makes_moto_dynamodb_updates_atomic(busy_interpreter: No
     fidelity.atomic_dynamodb_items()
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            TableName="t",
-            KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_table(client, "t", "k")
         client.put_item(TableName="t", Item={"k": {"S": "a"}, "n": {"N": "0"}})
 
         def bump(_: int) -> int:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from uptrack_service.adapters.dynamodb_uploads import DynamoDbUploadStore
+from uptrack_service.adapters.dynamodb_tables import create_table
+from uptrack_service.adapters.dynamodb_uploads import KEY, DynamoDbUploadStore
 from uptrack_service.adapters.memory import MemoryUploadStore
 from uptrack_service.models import OPEN, Status
 from uptrack_service.ports import UploadStore
@@ -24,12 +25,7 @@ def store(request: pytest.FixtureRequest) -> Iterator[UploadStore]:
 
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            TableName="uploads",
-            KeySchema=[{"AttributeName": "upload_id", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "upload_id", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_table(client, "uploads", KEY)
         yield DynamoDbUploadStore(client, "uploads")
 
 

@@ -22,16 +22,6 @@ from uptrack_service.adapters.dynamodb_conditions import condition_failed, updat
 KEY: Final = "token_hash"
 
 
-def create_table(client: Any, table_name: str) -> None:
-    """Create the token table (on-demand billing) for the local stack and tests; the SAM template owns the cloud one."""
-    client.create_table(
-        TableName=table_name,
-        KeySchema=[{"AttributeName": KEY, "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": KEY, "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-
-
 def _to_item(record: TokenRecord) -> dict[str, Any]:
     return {
         KEY: {"S": record.token_hash},

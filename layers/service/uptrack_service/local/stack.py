@@ -35,6 +35,7 @@ from uptrack.contract.plans import DEFAULT_MONTHLY_QUOTAS, Plan
 from uptrack.contract.tokens import JsonFileTokenStore, TokenStore, new_record
 
 from uptrack_service import wiring
+from uptrack_service.adapters.dynamodb_tables import create_table
 from uptrack_service.adapters.dynamodb_tokens import DynamoDbTokenStore
 from uptrack_service.adapters.dynamodb_uploads import DynamoDbUploadStore
 from uptrack_service.local import fidelity, lambdas
@@ -275,12 +276,7 @@ class LocalStack:
         dynamodb = self.client("dynamodb")
         for logical_id, spec in tables(self.template).items():
             self.names[logical_id] = name = f"uptrack-{logical_id}-{self.suffix}"
-            dynamodb.create_table(
-                TableName=name,
-                KeySchema=[{"AttributeName": spec.key, "KeyType": "HASH"}],
-                AttributeDefinitions=[{"AttributeName": spec.key, "AttributeType": "S"}],
-                BillingMode="PAY_PER_REQUEST",
-            )
+            create_table(dynamodb, name, spec.key)
 
     def _create_event_bus(self) -> None:
         """The messages bus, with a tap queue that tests drain (`published_events`) when asked for."""
